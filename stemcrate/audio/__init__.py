@@ -1,0 +1,1 @@
+"""Pure audio functions and model engines: no Prefect, no storage, testable alone."""
