@@ -1,0 +1,61 @@
+# stemcrate — `make up` runs it, `make test` passes the tests; each sets itself up.
+#
+# Python: a .venv at the repo root. PyTorch is installed first from TORCH_SPEC (the CPU
+# wheel on the build machines; on a CUDA machine `make TORCH_SPEC=torch …` or a torch you
+# installed into .venv yourself is kept: an importable torch is never replaced).
+# Basic Pitch is installed with --no-deps so TensorFlow never comes in (its ONNX model is in
+# its wheel; its other needs are listed in pyproject.toml).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+TORCH_SPEC ?= torch==2.13.0
+BASIC_PITCH_SPEC ?= basic-pitch==0.4.0
+STAMP := $(VENV)/.stemcrate-installed
+# Debian packages: ffmpeg (decoding), fluidsynth + soundfonts (rendered test/training
+# sounds), espeak-ng + sox (speech for lyrics tests), chromium (dashboard browser tests).
+APT_PACKAGES := ffmpeg fluidsynth fluid-soundfont-gm timgm6mb-soundfont \
+	avldrums.lv2-soundfont hydrogen-drumkits espeak-ng sox chromium
+APT_RUNTIME := ffmpeg
+
+.PHONY: up test deps system-deps system-deps-runtime lint typecheck unit bench clean
+
+up: deps system-deps-runtime
+	$(VENV)/bin/stemcrate up
+
+test: deps system-deps lint typecheck unit
+
+deps: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip 'setuptools<81' wheel
+	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q "$(TORCH_SPEC)"
+	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q --no-deps "$(BASIC_PITCH_SPEC)"
+	touch $(STAMP)
+
+system-deps:
+	@bash scripts/apt-ensure.sh $(APT_PACKAGES)
+
+system-deps-runtime:
+	@bash scripts/apt-ensure.sh $(APT_RUNTIME)
+
+lint: deps
+	$(VENV)/bin/ruff check stemcrate tests bench
+
+typecheck: deps
+	$(VENV)/bin/mypy stemcrate
+
+unit: deps
+	$(VENV)/bin/pytest -q
+
+bench: deps
+	$(PY) bench/separation.py
+	$(PY) bench/similarity.py
+	$(PY) bench/dashboard.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

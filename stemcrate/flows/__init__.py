@@ -1,0 +1,1 @@
+"""Prefect flows: the DAG ingest → separate → slice/classify, MIDI, lyrics."""
