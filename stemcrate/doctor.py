@@ -43,7 +43,11 @@ def diagnose(settings: Settings) -> dict[str, dict[str, Any]]:
     report["device"] = {"setting": settings.device, "resolved": _try(settings.resolved_device),
                         "gpu": _try(_gpu_name)}
     models: dict[str, Any] = {}
-    models.update(_try(lambda: _separation_models(settings)) or {})
+    separation = _try(lambda: _separation_models(settings))
+    if isinstance(separation, dict):
+        models.update(separation)
+    else:
+        models["demucs"] = separation
     models["basic-pitch"] = _try(_basic_pitch_model)
     models[f"lyrics ({settings.lyrics_engine})"] = _try(lambda: _lyrics_model(settings))
     models["sample classifier"] = _try(_classifier)
@@ -64,25 +68,26 @@ def _separation_models(settings: Settings) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for row in demucs_models.list_models(repo=settings.separation_repo):
-        name = row.get("name")
-        out[f"demucs {name}"] = "usable" if row.get("usable") else (
-            f"missing ({row.get('where') or row.get('reason') or 'not found'})")
+        if row.usable:
+            out[f"demucs {row.name}"] = f"usable ({row.where}: {row.location})"
+        else:
+            out[f"demucs {row.name}"] = f"missing ({row.detail or 'not found'})"
     return out
 
 
 def _basic_pitch_model() -> str:
     from stemcrate.audio import midi
 
-    return str(midi.model_path())
+    return f"usable: {midi.model_path()}"
 
 
 def _lyrics_model(settings: Settings) -> str:
     from stemcrate.audio import lyrics
 
-    return str(lyrics.describe_model(settings.lyrics_engine, settings.lyrics_model))
+    return "usable: " + lyrics.resolve_model(settings.lyrics_engine, settings.lyrics_model)
 
 
 def _classifier() -> str:
     from stemcrate.audio import classify
 
-    return str(classify.weights_path())
+    return f"usable: {classify.WEIGHTS_PATH} ({classify.model_id()})"

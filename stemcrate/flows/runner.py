@@ -104,8 +104,8 @@ class DeploymentSubmitter:
         from prefect.deployments import run_deployment
 
         inbox = self.settings.inbox_path
-        run = run_deployment(INGEST_DEPLOYMENT, timeout=0,
-                             parameters={"paths": [str(path)], "inbox": str(inbox)})
+        run: Any = run_deployment(INGEST_DEPLOYMENT, timeout=0,
+                                  parameters={"paths": [str(path)], "inbox": str(inbox)})
         log.info("submitted %s as flow run %s", path, run.id)
         with self._lock:
             self._in_flight[str(run.id)] = Path(path)
@@ -113,7 +113,8 @@ class DeploymentSubmitter:
     def submit_process(self, track_id: str) -> str:
         from prefect.deployments import run_deployment
 
-        run = run_deployment(PROCESS_DEPLOYMENT, timeout=0, parameters={"track_id": track_id})
+        run: Any = run_deployment(PROCESS_DEPLOYMENT, timeout=0,
+                                  parameters={"track_id": track_id})
         return str(run.id)
 
     def _watch(self) -> None:
@@ -142,9 +143,12 @@ def serve_flows(limit: int = 2) -> None:
 
     from stemcrate.flows.pipeline import ingest, process_track
 
-    serve(
+    deployments: list[Any] = [
         ingest.to_deployment(name="inbox", description="Ingest files dropped into the inbox"),
         process_track.to_deployment(name="default", description="Run stages for a track"),
+    ]
+    serve(
+        *deployments,
         limit=limit,
         print_starting_message=False,
     )

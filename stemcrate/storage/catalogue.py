@@ -331,8 +331,8 @@ def _apply_samples(con: duckdb.DuckDBPyConnection, m: Manifest) -> None:
     con.register("_new_samples", frame)
     try:
         cols = ", ".join(SAMPLE_COLUMNS)
-        con.execute(f"DELETE FROM t_samples WHERE sample_id IN "
-                    f"(SELECT sample_id FROM _new_samples)")
+        con.execute("DELETE FROM t_samples WHERE sample_id IN "
+                    "(SELECT sample_id FROM _new_samples)")
         con.execute(
             f"INSERT INTO t_samples ({cols}) SELECT sample_id, track_id, stem, run_key, "
             "start_s, end_s, duration_s, uri, name, label, model_label, confidence, "

@@ -79,7 +79,7 @@ def separate(track_ids: list[str], *, library: Library, settings: Settings,
             audio.append(load_from_store(store, track_manifest(store, tid).data["original_uri"]))
         outputs = separate_tracks(audio, model=params["model"], repo=settings.separation_repo,
                                   device=settings.device, two_stems=two_stems)
-        for tid, (y, sr), stems in zip(batch, audio, outputs, strict=True):
+        for tid, (_y, sr), stems in zip(batch, audio, outputs, strict=True):
             results[tid] = _write_stems(library, tid, stems, sr, run_key=run_key,
                                         params=full, info=info, settings=settings)
             record_state(store, tid, STAGE, "completed", run_key=run_key)

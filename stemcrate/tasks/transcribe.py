@@ -102,7 +102,7 @@ def lyrics_track(track_id: str, *, library: Library, settings: Settings,
         return store.put_bytes(keys.stage_output(track_id, "lyrics", run_key, name),
                                text.encode("utf-8"))
 
-    data = {
+    data: dict[str, Any] = {
         "run_key": run_key, "engine": settings.lyrics_engine, "model": settings.lyrics_model,
         "language": result.language, "text": result.text, "has_lyrics": result.has_lyrics,
         "json_uri": put("lyrics.json", fmt.to_json(result)),
@@ -116,7 +116,7 @@ def lyrics_track(track_id: str, *, library: Library, settings: Settings,
     ))
     record_state(store, track_id, stage, "completed", run_key=run_key)
     return StageResult(track_id, stage, "completed", run_key,
-                       [data["json_uri"], data["lrc_uri"], data["elrc_uri"], data["srt_uri"]])
+                       [str(data[k]) for k in ("json_uri", "lrc_uri", "elrc_uri", "srt_uri")])
 
 
 def _midi_cache_key(context: Any, parameters: dict[str, Any]) -> str:
