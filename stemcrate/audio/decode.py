@@ -13,7 +13,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -147,6 +147,7 @@ def _load_av(source: Source) -> tuple[npt.NDArray[np.float32], int]:
     import av
 
     name = _name(source)
+    container: Any
     try:
         container = av.open(source if not isinstance(source, os.PathLike) else str(source))
     except Exception as exc:  # noqa: BLE001
@@ -155,10 +156,11 @@ def _load_av(source: Source) -> tuple[npt.NDArray[np.float32], int]:
         streams = [s for s in container.streams if s.type == "audio"]
         if not streams:
             raise InputError(name, "no audio stream in the file")
-        stream = streams[0]
+        stream: Any = streams[0]
         chunks: list[npt.NDArray[np.float32]] = []
         rate = int(stream.codec_context.sample_rate or stream.rate or 0)
         try:
+            frame: Any
             for frame in container.decode(stream):
                 arr = frame.to_ndarray()
                 if frame.format.is_planar:
@@ -179,7 +181,7 @@ def _load_av(source: Source) -> tuple[npt.NDArray[np.float32], int]:
 def _to_float(arr: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
     if np.issubdtype(arr.dtype, np.floating):
         return arr.astype(np.float32, copy=False)
-    info = np.iinfo(arr.dtype)  # type: ignore[arg-type]
+    info = np.iinfo(arr.dtype)  # type: ignore[arg-type,type-var]
     scale = float(max(abs(info.min), info.max))
     if info.min == 0:  # unsigned PCM
         return ((arr.astype(np.float32) - (info.max + 1) / 2.0) / ((info.max + 1) / 2.0))
