@@ -46,6 +46,10 @@ def _exception_of(state: Any) -> BaseException | None:
     return exc if isinstance(exc, BaseException) else None
 
 
+def _cache_hit(state: Any) -> bool:
+    return str(getattr(state, "name", "")) == "Cached"
+
+
 def _settle_inbox_file(path: Path, inbox: Path, *, error: str | None, note: str | None) -> None:
     from stemcrate.inbox import move_to_failed, move_to_processed
 
@@ -74,9 +78,13 @@ def run_stages(track_ids: list[str], stages: list[str], settings: Settings) -> d
         _notify("stage", stage="separate", tracks=len(track_ids))
         state = separate_task(track_ids, settings, return_state=True)
         if state.is_completed():
+            hit = _cache_hit(state)
             for res in state.result():
                 stems_keys[res["track_id"]] = res["run_key"]
-                report[res["track_id"]]["separate"] = res["state"]
+                report[res["track_id"]]["separate"] = "cached" if hit else res["state"]
+                if hit:
+                    record_state(store, res["track_id"], "separate", "cached",
+                                 run_key=res["run_key"])
         else:
             exc = _exception_of(state)
             for tid in track_ids:
@@ -93,7 +101,12 @@ def run_stages(track_ids: list[str], stages: list[str], settings: Settings) -> d
             _notify("stage", stage=stage, track_id=tid)
             st = tasks[stage](tid, settings, stems_keys[tid], return_state=True)
             if st.is_completed():
-                report[tid][stage] = st.result()["state"]
+                res = st.result()
+                if _cache_hit(st):  # Prefect served it: the task body did not run
+                    record_state(store, tid, stage, "cached", run_key=res.get("run_key"))
+                    report[tid][stage] = "cached"
+                else:
+                    report[tid][stage] = res["state"]
                 continue
             exc = _exception_of(st)
             if isinstance(exc, StageUnavailableError):
