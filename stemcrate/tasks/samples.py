@@ -30,7 +30,7 @@ def slice_track(track_id: str, *, library: Library, settings: Settings,
                 stems_run_key: str | None = None) -> StageResult:
     """Slice and classify every stem of a track; write ``samples`` (+ drum ``midi``)."""
     try:
-        from stemcrate.audio.classify import embed
+        from stemcrate.audio.classify import embed_many
         from stemcrate.audio.drum_midi import drum_midi
         from stemcrate.audio.slicing import slice_and_classify
     except ImportError as exc:
@@ -56,8 +56,9 @@ def slice_track(track_id: str, *, library: Library, settings: Settings,
         kind = SLICE_KIND.get(name, "other")
         y, sr = load_from_store(store, stem["uri"])
         slices = slice_and_classify(y, sr, kind=kind)
+        vectors = embed_many([sl.audio for sl in slices], sr) if slices else []
         rows = []
-        for i, sl in enumerate(slices):
+        for i, (sl, vector) in enumerate(zip(slices, vectors, strict=True)):
             sid = hashlib.sha256(f"{track_id}/{run_key}/{name}/{sl.start}".encode()
                                  ).hexdigest()[:20]
             label = sl.label or "fx"
@@ -65,7 +66,6 @@ def slice_track(track_id: str, *, library: Library, settings: Settings,
             uri = store.put_bytes(keys.stage_output(track_id, "samples", run_key,
                                                     f"{name}/{fname}"),
                                   encode_audio(sl.audio, sr, format="wav", bit_depth=24))
-            vector = embed(sl.audio, sr)
             rows.append({
                 "sample_id": sid, "name": f"{label} {i + 1:03d}",
                 "start_s": sl.start / sr, "end_s": sl.end / sr, "uri": uri,
