@@ -144,7 +144,10 @@ def watch(
 
     holder: dict[str, InboxWatcher] = {}
     runner = LocalRunner(settings, on_done=lambda p: holder["w"].release(p))
-    watcher = InboxWatcher(settings.inbox_path, runner.submit, poll_s=poll or settings.poll_s)
+    def submit(path: Path) -> None:
+        runner.submit(path)
+
+    watcher = InboxWatcher(settings.inbox_path, submit, poll_s=poll or settings.poll_s)
     holder["w"] = watcher
     watcher.start()
     typer.echo(f"watching {settings.inbox_path} (Ctrl-C to stop)")

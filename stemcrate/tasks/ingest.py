@@ -101,7 +101,7 @@ def ingest_file(path: str | Path, *, library: Library, settings: Settings) -> In
     peaks_uri = store.put_bytes(keys.analysis(track_id, "peaks.json"),
                                 json.dumps({"peaks": doc.pop("peaks", []),
                                             "duration_s": duration}).encode())
-    title = tags.get("title") or src.stem
+    title = str(tags.get("title") or src.stem)
     data: dict[str, Any] = {
         "track_id": track_id, "title": title, "artist": tags.get("artist"),
         "album": tags.get("album"), "album_artist": tags.get("album_artist"),

@@ -56,7 +56,7 @@ def slice_track(track_id: str, *, library: Library, settings: Settings,
         kind = SLICE_KIND.get(name, "other")
         y, sr = load_from_store(store, stem["uri"])
         slices = slice_and_classify(y, sr, kind=kind)
-        vectors = embed_many([sl.audio for sl in slices], sr) if slices else []
+        vectors: Any = embed_many([sl.audio for sl in slices], sr) if slices else []
         rows = []
         for i, (sl, vector) in enumerate(zip(slices, vectors, strict=True)):
             sid = hashlib.sha256(f"{track_id}/{run_key}/{name}/{sl.start}".encode()
