@@ -90,7 +90,9 @@ def ls(
         table.add_column(c, overflow="fold")
     for row in rows:
         table.add_row(*[_fmt(row.get(c)) for c in columns])
-    Console().print(table)
+    import sys
+
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def _fmt(value: Any) -> str:

@@ -99,13 +99,23 @@ def process(
     from stemcrate.commands.common import load_settings
 
     settings = load_settings()
+    from stemcrate.flows import pipeline
     from stemcrate.flows.pipeline import process_track
     from stemcrate.storage import open_library
 
     lib = open_library(settings)
     lib.sync()
     full = _resolve_track(lib, track_id)
-    result = process_track(full, stages=_stage_list(stages))
+    with _stderr_console().status(f"processing {full[:12]} …") as status:
+        def hook(event: str, info: dict[str, Any]) -> None:
+            if event == "stage":
+                status.update(f"{info['stage']} — track {full[:12]} …")
+
+        pipeline.progress_hook = hook
+        try:
+            result = process_track(full, stages=_stage_list(stages))
+        finally:
+            pipeline.progress_hook = None
     lib.sync()
     if json_out:
         print_json({"track_id": full, "stages": result})
