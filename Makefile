@@ -17,7 +17,8 @@ STAMP := $(VENV)/.stemcrate-installed
 # Debian packages: ffmpeg (decoding), fluidsynth + soundfonts (rendered test/training
 # sounds), espeak-ng + sox (speech for lyrics tests), chromium (dashboard browser tests).
 APT_PACKAGES := ffmpeg fluidsynth fluid-soundfont-gm timgm6mb-soundfont \
-	avldrums.lv2-soundfont hydrogen-drumkits espeak-ng sox chromium
+	avldrums.lv2-soundfont hydrogen-drumkits musescore-general-soundfont-small \
+	espeak-ng sox chromium
 APT_RUNTIME := ffmpeg
 
 .PHONY: up test deps system-deps system-deps-runtime lint typecheck unit bench clean

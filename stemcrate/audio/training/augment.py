@@ -1,0 +1,96 @@
+"""Audio augmentation for training one-shots (all at 22 050 Hz, float64 mono).
+
+:func:`augment` applies a random chain: varispeed pitch shift (±5 semitones; the length
+changes with it, like a sampler), EQ (high/low-pass, tilt), saturation, reverb (decaying
+noise impulse response), stem bleed (another clip 15–30 dB down), background noise, onset
+chop (0–4 ms cut off the front) and truncation to short grains (per label: never shorter than
+what keeps the label true — an open hat cut to 30 ms is a closed hat).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import butter, fftconvolve, sosfilt
+
+from stemcrate.audio.features import FEATURE_SR, resample
+
+SR = FEATURE_SR
+F64 = npt.NDArray[np.float64]
+
+#: shortest truncation (seconds) that keeps each label true; None = never truncate
+MIN_TRUNC: dict[str, float | None] = {
+    "kick": 0.03, "snare": 0.03, "clap": 0.04, "hihat_closed": 0.02, "hihat_open": 0.25,
+    "cymbal": 0.4, "tom": 0.05, "percussion": 0.02, "bass": 0.04, "vocal": 0.005,
+    "melodic": 0.04, "fx": 0.15,
+}
+
+
+def _filter(x: F64, kind: str, f: float, order: int = 2) -> F64:
+    f = float(np.clip(f, 20.0, SR / 2 * 0.95))
+    return np.asarray(sosfilt(butter(order, f, btype=kind, fs=SR, output="sos"), x))
+
+
+def pitch_shift(x: F64, semitones: float) -> F64:
+    """Varispeed: resample so the pitch moves by ``semitones`` (length scales inversely)."""
+    factor = 2.0 ** (semitones / 12.0)
+    return resample(x, int(round(SR * factor)), SR)
+
+
+def reverb(x: F64, rng: np.random.Generator) -> F64:
+    t60 = rng.uniform(0.15, 1.2)
+    n = int(t60 * SR)
+    ir = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n)
+    ir = _filter(ir, "low", rng.uniform(3000, 10000))
+    ir /= np.sqrt(np.sum(ir ** 2)) + 1e-12
+    wet = fftconvolve(x, ir)[: x.size + n // 2]
+    mix = rng.uniform(0.1, 0.45)
+    dry = np.concatenate([x, np.zeros(wet.size - x.size)])
+    return np.asarray((1 - mix) * dry + mix * wet * (np.max(np.abs(x)) / (np.max(np.abs(wet))
+                                                                          + 1e-12)))
+
+
+def augment(x: F64, label: str, rng: np.random.Generator,
+            bleed: F64 | None = None) -> F64:
+    """One random augmented variant of clip ``x`` (label decides the allowed truncation)."""
+    y = x.copy()
+    if rng.random() < 0.5:
+        lim = 2.0 if label in ("hihat_closed", "hihat_open", "cymbal") else 5.0
+        y = pitch_shift(y, rng.uniform(-lim, lim))
+    if rng.random() < 0.5:
+        r = rng.random()
+        if r < 0.35:
+            y = _filter(y, "low", float(np.exp(rng.uniform(np.log(1500), np.log(10000)))))
+        elif r < 0.7:
+            y = _filter(y, "high", float(np.exp(rng.uniform(np.log(30), np.log(300)))))
+        else:  # tilt: blend with a low-passed copy
+            lp = _filter(y, "low", rng.uniform(500, 3000), 1)
+            a = rng.uniform(-0.6, 0.6)
+            y = y + a * lp
+    if rng.random() < 0.3:
+        d = rng.uniform(1.5, 8.0)
+        y = np.tanh(d * y / (np.max(np.abs(y)) + 1e-12)) / np.tanh(d)
+    if rng.random() < 0.25:
+        y = reverb(y, rng)
+    peak = float(np.max(np.abs(y))) + 1e-12
+    y = y / peak
+    if bleed is not None and rng.random() < 0.2:
+        b = bleed[: y.size] / (np.max(np.abs(bleed)) + 1e-12)
+        off = int(rng.integers(0, max(1, y.size // 2)))
+        b = b[: y.size - off]
+        y[off:off + b.size] += b * 10 ** (-rng.uniform(15, 30) / 20)
+    if rng.random() < 0.3:
+        y = y + rng.standard_normal(y.size) * 10 ** (-rng.uniform(30, 60) / 20)
+    if rng.random() < 0.3:
+        y = y[int(rng.uniform(0, 0.004) * SR):]
+    lo = MIN_TRUNC.get(label)
+    if lo is not None and rng.random() < (0.5 if label == "vocal" else 0.15):
+        dur = float(np.exp(rng.uniform(np.log(lo), np.log(max(lo * 1.01, 0.6)))))
+        n = max(int(dur * SR), 16)
+        if n < y.size:
+            y = y[:n].copy()
+            f = min(int(0.003 * SR), n // 4)
+            if f > 0:
+                y[-f:] *= np.linspace(1, 0, f)
+    y *= 10 ** (rng.uniform(-20, 0) / 20)
+    return y

@@ -1,0 +1,218 @@
+"""The training/evaluation data set: sources, the held-out split, the clip cache, features.
+
+Sources and split (held out BY SOURCE — no test source is ever seen in training):
+
+=====================  ======================================================  ==========
+source                 what                                                    split
+=====================  ======================================================  ==========
+sf:FluidR3_GM          GM drums (8 kits) + bass/melodic/fx programs             train
+sf:MuseScore_General   same jobs (MuseScore General, derived from FluidR3)      train
+sf:Black_Pearl_4_LV2   real recorded kit (avldrums), GM keys                    train
+hydrogen:<train kits>  real sampled kits (see TRAIN_KITS)                       train
+synth                  808/909-style drums, percussion, fx, synth bass/notes    train
+espeak:train           espeak-ng speech and vowels, 12 voices, chopped          train
+sf:TimGM6mb            GM drums + bass/melodic/fx (independent soundfont)       test_sf
+espeak:test            6 other espeak-ng voices, chopped                        test_sf
+sf:Red_Zeppelin_4_LV2  real recorded kit (avldrums)                             test_real
+hydrogen:<test kits>   real sampled kits (see TEST_KITS)                        test_real
+librispeech            corpus 198-209-0000.ogg (real read speech), chopped      test_real
+trumpet                corpus solo trumpet, chopped                             test_real
+=====================  ======================================================  ==========
+
+Rendered clips are cached as int16 ``.npz`` under ``build/classifier-data/clips/`` (never
+committed); everything is seeded, so a rebuild gives the same clips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from stemcrate.audio.features import FEATURE_SR, extract
+from stemcrate.audio.training import augment as aug
+from stemcrate.audio.training import kits, render, synth, voice
+
+SR = FEATURE_SR
+F64 = npt.NDArray[np.float64]
+LABELS = ("kick", "snare", "clap", "hihat_closed", "hihat_open", "cymbal", "tom", "percussion",
+          "bass", "vocal", "melodic", "fx")
+TRAIN_KITS = ("Audiophob", "BJA_Pacific", "ColomboAcousticDrumkit", "ElectricEmpireKit",
+              "Millo-Drums_v.1", "Millo_MultiLayered2", "Millo_MultiLayered3",
+              "The Black Pearl 1.0", "circAfrique v4", "rumpf_kit_z01_h2")
+TEST_KITS = ("ForzeeStereo", "HardElectro1", "Gimme A Hand 1.0", "VariBreaks")
+CACHE_VERSION = "v1"
+
+
+@dataclass
+class Clips:
+    """Labelled clips of one source: mono float64 at 22 050 Hz; electronic: 1, 0 or -1."""
+
+    source: str
+    split: str
+    audio: list[F64]
+    labels: list[str]
+    electronic: list[int]
+
+
+def _sf(name: str) -> Path:
+    for d in (render.SF2, render.SF3):
+        p = d / name
+        if p.exists():
+            return p
+    raise FileNotFoundError(name)
+
+
+def _render_gm(font: str, seed: int) -> tuple[list[F64], list[str], list[int]]:
+    rng = np.random.default_rng(seed)
+    notes = render.gm_drum_notes(rng) + render.tonal_notes(rng)
+    clips = render.render(_sf(font), notes)
+    keep = [(c, n) for c, n in zip(clips, notes, strict=True) if c.size]
+    return [c for c, _ in keep], [n.label for _, n in keep], [int(n.electronic) for _, n in keep]
+
+
+def _render_kit_sf(font: str, seed: int) -> tuple[list[F64], list[str], list[int]]:
+    rng = np.random.default_rng(seed)
+    notes = render.gm_drum_notes(rng, kits={0: False}, velocities=(30, 55, 80, 105, 127),
+                                 channel=0, bank=0, key_map=render.AVL_DRUMS)
+    clips = render.render(_sf(font), notes)
+    keep = [(c, n) for c, n in zip(clips, notes, strict=True) if c.size]
+    return [c for c, _ in keep], [n.label for _, n in keep], [0] * len(keep)
+
+
+def _hydrogen(names: tuple[str, ...]) -> tuple[list[F64], list[str], list[int]]:
+    audio, labels, elec = [], [], []
+    for name in names:
+        for label, clip in kits.load_kit(kits.HYDROGEN_DRUMKITS / name):
+            audio.append(clip)
+            labels.append(label)
+            elec.append(int(name in kits.ELECTRONIC_KITS))
+    return audio, labels, elec
+
+
+def _synth(seed: int, per_label: int = 220) -> tuple[list[F64], list[str], list[int]]:
+    rng = np.random.default_rng(seed)
+    audio, labels = [], []
+    for label in synth.GENERATORS:
+        clips = synth.generate(label, per_label, rng)
+        audio += clips
+        labels += [label] * len(clips)
+    return audio, labels, [1] * len(audio)
+
+
+def _espeak(voices: tuple[str, ...], per_voice: int, seed: int) -> tuple[list[F64], list[str],
+                                                                         list[int]]:
+    clips = voice.espeak_vocals(voices, per_voice, np.random.default_rng(seed))
+    return clips, ["vocal"] * len(clips), [-1] * len(clips)
+
+
+def _corpus_chops(corpus: Path, name: str, label: str, n: int, seed: int) -> tuple[
+        list[F64], list[str], list[int]]:
+    from stemcrate.audio.decode import load_audio
+
+    y, _ = load_audio(corpus / name, sr=SR, mono=True)
+    clips = voice.chop(np.asarray(y[0], dtype=np.float64), n, np.random.default_rng(seed))
+    return clips, [label] * len(clips), [-1] * len(clips)
+
+
+def sources(corpus: Path | None) -> dict[str, tuple[str, Callable[[], tuple[list[F64],
+                                                                          list[str], list[int]]]]]:
+    """name → (split, loader). Corpus-based real test sources need ``corpus``."""
+    out: dict[str, tuple[str, Callable[[], tuple[list[F64], list[str], list[int]]]]] = {
+        "sf-FluidR3_GM": ("train", lambda: _render_gm("FluidR3_GM.sf2", 11)),
+        "sf-MuseScore_General": ("train", lambda: _render_gm("MuseScore_General.sf3", 12)),
+        "sf-Black_Pearl_4_LV2": ("train", lambda: _render_kit_sf("Black_Pearl_4_LV2.sf2", 13)),
+        "hydrogen-train": ("train", lambda: _hydrogen(TRAIN_KITS)),
+        "synth": ("train", lambda: _synth(14)),
+        "espeak-train": ("train", lambda: _espeak(voice.TRAIN_VOICES, 90, 15)),
+        "sf-TimGM6mb": ("test_sf", lambda: _render_gm("TimGM6mb.sf2", 21)),
+        "espeak-test": ("test_sf", lambda: _espeak(voice.TEST_VOICES, 60, 22)),
+        "sf-Red_Zeppelin_4_LV2": ("test_real",
+                                  lambda: _render_kit_sf("Red_Zeppelin_4_LV2.sf2", 23)),
+        "hydrogen-test": ("test_real", lambda: _hydrogen(TEST_KITS)),
+    }
+    if corpus is not None and (corpus / "198-209-0000.ogg").exists():
+        c = corpus
+        out["librispeech"] = ("test_real", lambda: _corpus_chops(
+            c, "198-209-0000.ogg", "vocal", 150, 24))
+        out["trumpet"] = ("test_real", lambda: _corpus_chops(
+            c, "sorohanro_-_solo-trumpet-06.ogg", "melodic", 60, 25))
+    return out
+
+
+def load_source(name: str, split: str, loader: Callable[[], tuple[list[F64], list[str],
+                                                                  list[int]]],
+                cache: Path) -> Clips:
+    """The clips of one source, from the int16 cache when present, else built and cached."""
+    path = cache / "clips" / f"{name}-{CACHE_VERSION}.npz"
+    if path.exists():
+        z = np.load(path, allow_pickle=False)
+        offs = z["offsets"]
+        pcm = z["pcm"].astype(np.float64) / 32767.0
+        audio = [pcm[offs[i]:offs[i + 1]] * float(z["scale"][i]) for i in range(offs.size - 1)]
+        return Clips(name, split, audio, [str(x) for x in z["labels"]],
+                     [int(x) for x in z["electronic"]])
+    audio, labels, elec = loader()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scale = np.array([max(float(np.max(np.abs(a))), 1e-9) for a in audio])
+    offs = np.concatenate([[0], np.cumsum([a.size for a in audio])]).astype(np.int64)
+    pcm = np.concatenate([a / s for a, s in zip(audio, scale, strict=True)]) if audio else (
+        np.zeros(0))
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, pcm=np.round(pcm * 32767).astype(np.int16), offsets=offs,
+                        scale=scale, labels=np.array(labels), electronic=np.array(elec))
+    tmp.replace(path)
+    return load_source(name, split, loader, cache)
+
+
+def variants_per_clip(labels: list[str], target: int) -> dict[str, int]:
+    """Feature vectors per training clip of each label: ≈ target in all, each clip ≥ 3 (the
+    clean one + 2 augmented variants, so even the big classes see augmentation), ≤ 8."""
+    counts = {lab: labels.count(lab) for lab in set(labels)}
+    return {lab: int(np.clip(round(target / max(n, 1)), 3, 8)) for lab, n in counts.items()}
+
+
+def seed_of(*parts: object) -> int:
+    h = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(h[:4], "little")
+
+
+@dataclass
+class FeatureSet:
+    X: npt.NDArray[np.float32]
+    y: npt.NDArray[np.int64]
+    electronic: npt.NDArray[np.int64]
+    source: npt.NDArray[np.str_]
+    clean: npt.NDArray[np.bool_]
+
+
+def featurize(clip_sets: list[Clips], *, augment: bool, target_per_label: int, seed: int,
+              progress: Callable[[int], None] | None = None) -> FeatureSet:
+    """Features of every clip; with ``augment`` each clip also yields augmented variants."""
+    all_labels = [lab for cs in clip_sets for lab in cs.labels]
+    per = variants_per_clip(all_labels, target_per_label) if augment else {}
+    rng = np.random.default_rng(seed)
+    pool = [a for cs in clip_sets for a in cs.audio]
+    X, y, el, src, clean = [], [], [], [], []
+    for cs in clip_sets:
+        for a, lab, e in zip(cs.audio, cs.labels, cs.electronic, strict=True):
+            n = per.get(lab, 1) if augment else 1
+            for k in range(n):
+                if k == 0:
+                    z = a
+                else:
+                    bleed = pool[int(rng.integers(0, len(pool)))]
+                    z = aug.augment(a, lab, rng, bleed)
+                X.append(extract(z, SR))
+                y.append(LABELS.index(lab))
+                el.append(e)
+                src.append(cs.source)
+                clean.append(k == 0)
+            if progress is not None:
+                progress(1)
+    return FeatureSet(np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64),
+                      np.asarray(el, dtype=np.int64), np.asarray(src), np.asarray(clean))

@@ -1,0 +1,142 @@
+"""The one-shot classifier: API contract, stem priors, tags, embeddings, training code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stemcrate.audio import classify as C
+from stemcrate.audio.decode import load_audio
+from stemcrate.audio.training import kits, mlp
+from stemcrate.audio.training.dataset import TEST_KITS
+from stemcrate.audio.training.train import scores
+
+FORZEE = kits.HYDROGEN_DRUMKITS / "ForzeeStereo"  # a real kit held out of training
+
+
+@pytest.fixture(scope="module")
+def real_kit() -> dict[str, list[Path]]:
+    assert "ForzeeStereo" in TEST_KITS
+    if not FORZEE.is_dir():
+        pytest.fail("hydrogen-drumkits is needed (Debian package hydrogen-drumkits)")
+    out: dict[str, list[Path]] = {}
+    for label, path in kits.kit_samples(FORZEE):
+        out.setdefault(label, []).append(path)
+    return out
+
+
+def _sine_note(f0: float, sr: int = 44100, seconds: float = 0.8) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(np.sin(2 * np.pi * f0 * k * t) * 0.6 ** k for k in range(1, 8))
+    env = np.minimum(1, t / 0.005) * np.minimum(1, (seconds - t) / 0.05)
+    return (0.5 * y * env).astype(np.float32)
+
+
+def test_labels_and_model_loaded_once():
+    assert C.LABELS == ("kick", "snare", "clap", "hihat_closed", "hihat_open", "cymbal", "tom",
+                        "percussion", "bass", "vocal", "melodic", "fx")
+    assert C.load_model() is C.load_model()
+    assert C.WEIGHTS_PATH.is_file() and C.WEIGHTS_PATH.stat().st_size < 5_000_000
+    assert C.model_id().startswith("stemcrate-oneshot-mlp@")
+
+
+def test_classification_contract(rng):
+    y = rng.standard_normal(2000).astype(np.float32) * np.exp(-np.arange(2000) / 300)
+    c = C.classify(y, 44100)
+    assert isinstance(c, C.Classification)
+    assert c.label in C.LABELS
+    assert set(c.probabilities) == set(C.LABELS)
+    assert abs(sum(c.probabilities.values()) - 1) < 1e-5
+    assert c.confidence == pytest.approx(max(c.probabilities.values()))
+    assert c.probabilities[c.label] == pytest.approx(c.confidence)
+    with pytest.raises(ValueError):
+        C.classify(y, 44100, stem_kind="kazoo")
+
+
+def test_classify_many_matches_classify_and_edge_cases(rng):
+    clips = [np.zeros(4410, dtype=np.float32), rng.standard_normal(220).astype(np.float32),
+             np.stack([_sine_note(110.0), _sine_note(110.0)])]
+    many = C.classify_many(clips, 44100)
+    assert [m.label for m in many] == [C.classify(c, 44100).label for c in clips]
+    assert C.classify_many([], 44100) == []
+    assert "grain" in many[1].tags
+
+
+def test_real_held_out_kit(real_kit):
+    """Real acoustic kicks/hats/toms/cymbals from a kit never trained on."""
+    truth, pred = [], []
+    for label in ("kick", "hihat_closed", "hihat_open", "tom", "cymbal"):
+        paths = real_kit[label][:4]
+        clips = [load_audio(p)[0] for p in paths]
+        sr = load_audio(paths[0])[1]
+        for c in C.classify_many(clips, sr, stem_kind="drums"):
+            truth.append(C.LABELS.index(label))
+            pred.append(C.LABELS.index(c.label))
+    sc = scores(np.array(truth), np.array(pred))
+    assert sc.accuracy >= 0.7, sc.per_class
+
+
+def test_stem_kind_prior_moves_probabilities(corpus):
+    """Real read speech (LibriSpeech, never trained on), chopped into 0.4 s pieces."""
+    y, sr = load_audio(corpus / "198-209-0000.ogg", mono=True)
+    chops = [y[:, int(s * sr):int((s + 0.4) * sr)] for s in np.arange(0.5, 6.0, 0.5)]
+    free = C.classify_many(chops, sr)
+    drums = C.classify_many(chops, sr, stem_kind="drums")
+    vocals = C.classify_many(chops, sr, stem_kind="vocals")
+    for f, d, v in zip(free, drums, vocals, strict=True):
+        assert d.probabilities["vocal"] < f.probabilities["vocal"]
+        assert v.probabilities["vocal"] >= f.probabilities["vocal"]
+    n_vocal = sum(v.label == "vocal" for v in vocals)
+    assert n_vocal >= 0.8 * len(chops)
+    assert n_vocal >= sum(f.label == "vocal" for f in free)
+
+
+def test_bass_note_tags_and_prior():
+    y = _sine_note(55.0, seconds=0.9)  # A1
+    c = C.classify(y, 44100, stem_kind="bass")
+    assert c.label == "bass"
+    assert "tonal" in c.tags and "A1" in c.tags
+    assert C.note_name(55.0) == "A1" and C.note_name(261.63) == "C4"
+
+
+def test_808_kick_tags():
+    sr = 44100
+    t = np.arange(int(0.9 * sr)) / sr
+    f = 48 + 100 * np.exp(-t / 0.02)
+    y = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / 0.35)
+    c = C.classify(y, sr)
+    assert c.label == "kick", c
+    assert "pitch-drop" in c.tags
+
+
+def test_embeddings_unit_norm_and_neighbours(real_kit):
+    kicks = [load_audio(p) for p in real_kit["kick"][:2]]
+    hat = load_audio(real_kit["hihat_closed"][0])
+    e = [C.embed(y, sr) for y, sr in (*kicks, hat)]
+    for v in e:
+        assert v.dtype == np.float32 and v.shape == (C.EMBEDDING_DIM,)
+        assert abs(float(np.linalg.norm(v)) - 1) < 1e-5
+    assert float(e[0] @ e[1]) > float(e[0] @ e[2])
+    assert C.embed_many([], 44100).shape == (0, C.EMBEDDING_DIM)
+    silent = C.embed(np.zeros(1000, dtype=np.float32), 22050)
+    assert np.all(np.isfinite(silent))
+
+
+def test_mlp_training_learns_a_toy_problem(rng):
+    x = rng.standard_normal((600, 5)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64) + 2 * (x[:, 1] > 0).astype(np.int64)
+    el = (x[:, 2] > 0).astype(np.int64)
+    p = mlp.train(x, y, el, 4, hidden=(32, 16), epochs=30, batch=64, seed=1, input_noise=0.0)
+    pred = np.argmax(mlp.forward(p, x)[2], axis=1)
+    assert np.mean(pred == y) > 0.9
+    p2 = mlp.train(x, y, el, 4, hidden=(32, 16), epochs=30, batch=64, seed=1, input_noise=0.0)
+    np.testing.assert_array_equal(p["w1"], p2["w1"])  # seeded: reproducible
+
+
+def test_scores_per_class():
+    s = scores(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]))
+    assert s.per_class["kick"] == pytest.approx((1.0, 0.5, 2 / 3, 2))
+    assert s.per_class["snare"][0] == pytest.approx(2 / 3)
+    assert s.macro_f1 == pytest.approx((2 / 3 + 0.8) / 2)

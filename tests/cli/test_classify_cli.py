@@ -1,0 +1,122 @@
+"""``stemcrate classify`` on one-shots rendered from sources held out of training."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from stemcrate.audio.decode import write_audio
+from stemcrate.audio.training import render, voice
+from stemcrate.audio.training.train import scores
+from stemcrate.commands.classify import register
+
+# docs/classifier_report.md: macro-F1 0.778 on the held-out synthetic sources (TimGM6mb +
+# unseen espeak voices; this handful scored 0.90 when written). The bar sits a little below
+# the reported number.
+MIN_MACRO_F1 = 0.75
+
+TIMGM = render.SF2 / "TimGM6mb.sf2"  # held out of training
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    a = typer.Typer()
+    register(a)
+
+    @a.callback()
+    def _root() -> None:  # keep sub-command names even with few commands
+        pass
+
+    return a
+
+
+@pytest.fixture(scope="module")
+def held_out_files(tmp_path_factory) -> list[tuple[Path, str]]:
+    if shutil.which("fluidsynth") is None or not TIMGM.exists():
+        pytest.fail("fluidsynth and the TimGM6mb soundfont are needed (Debian: fluidsynth, "
+                    "timgm6mb-soundfont)")
+    out = tmp_path_factory.mktemp("heldout")
+    notes = []
+    for kit, elec in ((0, False), (25, True)):
+        for key in (36, 38, 39, 42, 46, 49, 45, 56):
+            notes.append(render.Note(render.GM_DRUMS[key], 9, 128, kit, key, 100, 0.2, elec))
+    for prog, key in ((33, 33), (34, 40), (38, 45), (32, 36)):
+        notes.append(render.Note("bass", 0, 0, prog, key, 100, 0.8, False))
+    for prog, key in ((0, 60), (48, 67), (56, 70), (24, 64)):
+        notes.append(render.Note("melodic", 0, 0, prog, key, 100, 0.8, False))
+    clips = render.render(TIMGM, notes)
+    files = []
+    for i, (clip, note) in enumerate(zip(clips, notes, strict=True)):
+        if clip.size == 0:
+            continue
+        path = out / f"{i:02d}_{note.label}.wav"
+        write_audio(path, clip[None, :].astype(np.float32), render.SR, format="wav")
+        files.append((path, note.label))
+    # a few word-length chops of a held-out espeak-ng voice
+    rng = np.random.default_rng(7)
+    speech = voice.speak("Check one two, hold on to the night.", voice.TEST_VOICES[0],
+                         pitch=50, speed=150)
+    for j, c in enumerate(c for c in voice.chop(speech, 12, rng) if c.size > 0.3 * voice.SR):
+        if j >= 3:
+            break
+        path = out / f"v{j}_vocal.wav"
+        write_audio(path, c[None, :].astype(np.float32), voice.SR, format="wav")
+        files.append((path, "vocal"))
+    return files
+
+
+def test_classify_json_on_held_out_one_shots(app, held_out_files):
+    from stemcrate.audio.classify import LABELS
+
+    res = CliRunner().invoke(app, ["classify", "--json", *[str(p) for p, _ in held_out_files]])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert [r["path"] for r in rows] == [str(p) for p, _ in held_out_files]
+    for r in rows:
+        assert r["label"] in LABELS
+        assert 0.0 < r["confidence"] <= 1.0
+        assert isinstance(r["tags"], list) and all(isinstance(t, str) for t in r["tags"])
+        assert ("short" in r["tags"]) != ("long" in r["tags"])
+    truth = np.array([LABELS.index(lab) for _, lab in held_out_files])
+    pred = np.array([LABELS.index(r["label"]) for r in rows])
+    sc = scores(truth, pred)
+    wrong = [(p.name, r["label"]) for (p, lab), r in zip(held_out_files, rows, strict=True)
+             if r["label"] != lab]
+    assert sc.macro_f1 >= MIN_MACRO_F1, (sc.macro_f1, wrong)
+    # bass notes carry a note name
+    for (_p, lab), r in zip(held_out_files, rows, strict=True):
+        if lab == "bass" and r["label"] == "bass":
+            assert any(t[0] in "ABCDEFG" and t[-1].isdigit() for t in r["tags"]), r
+
+
+def test_classify_text_output_and_stem_kind(app, held_out_files):
+    path = next(p for p, lab in held_out_files if lab == "bass")
+    res = CliRunner().invoke(app, ["classify", str(path), "--stem-kind", "bass"])
+    assert res.exit_code == 0, res.output
+    cols = res.stdout.strip().split("\t")
+    assert cols[0] == str(path) and cols[1] == "bass"
+    bad = CliRunner().invoke(app, ["classify", str(path), "--stem-kind", "kazoo"])
+    assert bad.exit_code != 0 and "stem_kind" in bad.output
+
+
+def test_classify_reports_unreadable_files(app, tmp_path, held_out_files):
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"not audio at all")
+    good = held_out_files[0][0]
+    res = CliRunner().invoke(app, ["classify", "--json", str(good), str(junk)])
+    assert res.exit_code == 1
+    assert "junk.wav" in res.output
+    rows = json.loads(res.stdout[res.stdout.index("["):])
+    assert rows[0]["label"] and "error" in rows[1]
+
+
+def test_train_classifier_help(app):
+    res = CliRunner().invoke(app, ["train-classifier", "--help"])
+    assert res.exit_code == 0
+    assert "--out" in res.output and "--report" in res.output
