@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/dashboard.py [--tracks 100000] [--samples-per-track 10]
                                         [--embedding-dim 0] [--repeats 15] [--no-browser]
+                                        [--home DIR] [--reference-from GITREV]
 
 Builds the catalogue in a temporary data home (rows inserted with DuckDB SQL over
 ``range()`` into a file created by ``Catalogue(...).writer()``, the real schema), then times
@@ -10,11 +11,16 @@ own short-lived read-only connection, as in the app) and prints p50/p95 per quer
 overall. Finally it serves the dashboard on that catalogue and measures, with Playwright in
 Debian Chromium, the time from navigation to the first rendered library row (cold, then
 warm). Target: p95 ≤ 200 ms for every query on this machine.
+
+``--reference-from REV`` also times the query functions of ``stemcrate/dashboard/queries.py``
+as they were at git revision ``REV`` (read with ``git show``), interleaved with the current
+ones on the same catalogue, so before/after numbers come from the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import socket
 import statistics
@@ -36,8 +42,6 @@ from stemcrate.dashboard.queries import (  # noqa: E402
     SampleFilter,
     TrackFilter,
     library_page,
-    sample_page,
-    track_detail,
 )
 from stemcrate.storage.catalogue import Catalogue  # noqa: E402
 
@@ -98,14 +102,29 @@ def build(cat: Catalogue, n_tracks: int, per_track: int, dim: int) -> None:
         con.execute("CHECKPOINT")
 
 
-def timed(fn: Callable[[], Any], repeats: int) -> list[float]:
-    fn()  # warm the OS cache once, as a running dashboard would be
+def timed(fn: Callable[[], Any], repeats: int, *, warm: bool = True) -> list[float]:
+    if warm:
+        fn()  # warm the OS cache once, as a running dashboard would be
     out = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
         out.append((time.perf_counter() - t0) * 1000)
     return out
+
+
+def reference_queries(rev: str) -> Any:
+    """``stemcrate.dashboard.queries`` as it was at git revision ``rev`` (a module)."""
+    import subprocess
+
+    source = subprocess.run(["git", "show", f"{rev}:stemcrate/dashboard/queries.py"],
+                            cwd=REPO, check=True, capture_output=True, text=True).stdout
+    spec = importlib.util.spec_from_loader(f"queries_at_{rev}", loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    exec(compile(source, f"queries.py@{rev}", "exec"), module.__dict__)  # noqa: S102
+    return module
 
 
 def pct(values: list[float], q: float) -> float:
@@ -171,6 +190,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--home", type=Path, default=None, help="reuse/keep this data home")
+    ap.add_argument("--reference-from", metavar="GITREV", default=None,
+                    help="also time the queries as they were at this git revision")
     args = ap.parse_args()
 
     home = args.home or Path(tempfile.mkdtemp(prefix="stemcrate-bench-dash-"))
@@ -187,43 +208,68 @@ def main() -> None:
     some_track = cat.query("SELECT track_id FROM tracks ORDER BY track_id LIMIT 1 OFFSET 4242"
                            )[0]["track_id"]
 
-    lib: dict[str, Callable[[], Any]] = {
-        "library: first page (newest)": lambda: library_page(cat, TrackFilter()),
-        "library: search 'artist 42'": lambda: library_page(cat, TrackFilter(text="artist 42")),
-        "library: key + BPM range": lambda: library_page(
-            cat, TrackFilter(key="F minor", bpm_min=90, bpm_max=130)),
-        "library: failed stages": lambda: library_page(cat, TrackFilter(state="failed")),
-        "library: sort by title": lambda: library_page(cat, TrackFilter(sort="title")),
-        "library: page 1000 (offset 50k)": lambda: library_page(
-            cat, TrackFilter(sort="artist"), offset=50_000),
-        "track page detail": lambda: track_detail(cat, some_track),
-    }
-    smp: dict[str, Callable[[], Any]] = {
-        "samples: first page (newest)": lambda: sample_page(cat, SampleFilter()),
-        "samples: label kick+snare": lambda: sample_page(
-            cat, SampleFilter(labels=["kick", "snare"])),
-        "samples: free text 'tag7'": lambda: sample_page(cat, SampleFilter(text="tag7")),
-        "samples: stem bass + note C2": lambda: sample_page(
-            cat, SampleFilter(stem="bass", note="C2")),
-        "samples: BPM + key + loudness + duration": lambda: sample_page(
-            cat, SampleFilter(bpm_min=100, bpm_max=120, key="A minor", loudness_min=-30,
-                              duration_min=0.2, duration_max=1.0)),
-        "samples: tag filter": lambda: sample_page(cat, SampleFilter(tag="tag13")),
-        "samples: of one track": lambda: sample_page(cat, SampleFilter(track_id=some_track)),
-        "samples: source track text": lambda: sample_page(
-            cat, SampleFilter(track_text="Song 4242")),
-        "samples: page 5000 (offset 300k)": lambda: sample_page(
-            cat, SampleFilter(sort="name"), offset=300_000),
-    }
+    def library_queries(q: Any) -> dict[str, Callable[[], Any]]:
+        return {
+            "library: first page (newest)": lambda: q.library_page(cat, TrackFilter()),
+            "library: search 'artist 42'": lambda: q.library_page(
+                cat, TrackFilter(text="artist 42")),
+            "library: key + BPM range": lambda: q.library_page(
+                cat, TrackFilter(key="F minor", bpm_min=90, bpm_max=130)),
+            "library: failed stages": lambda: q.library_page(cat, TrackFilter(state="failed")),
+            "library: sort by title": lambda: q.library_page(cat, TrackFilter(sort="title")),
+            "library: page 1000 (offset 50k)": lambda: q.library_page(
+                cat, TrackFilter(sort="artist"), offset=50_000),
+            "track page detail": lambda: q.track_detail(cat, some_track),
+        }
+
+    def sample_queries(q: Any) -> dict[str, Callable[[], Any]]:
+        return {
+            "samples: first page (newest)": lambda: q.sample_page(cat, SampleFilter()),
+            "samples: label kick+snare": lambda: q.sample_page(
+                cat, SampleFilter(labels=["kick", "snare"])),
+            "samples: free text 'tag7'": lambda: q.sample_page(cat, SampleFilter(text="tag7")),
+            "samples: stem bass + note C2": lambda: q.sample_page(
+                cat, SampleFilter(stem="bass", note="C2")),
+            "samples: BPM + key + loudness + duration": lambda: q.sample_page(
+                cat, SampleFilter(bpm_min=100, bpm_max=120, key="A minor", loudness_min=-30,
+                                  duration_min=0.2, duration_max=1.0)),
+            "samples: tag filter": lambda: q.sample_page(cat, SampleFilter(tag="tag13")),
+            "samples: of one track": lambda: q.sample_page(
+                cat, SampleFilter(track_id=some_track)),
+            "samples: source track text": lambda: q.sample_page(
+                cat, SampleFilter(track_text="Song 4242")),
+            "samples: page 5000 (offset 300k)": lambda: q.sample_page(
+                cat, SampleFilter(sort="name"), offset=300_000),
+        }
+
+    current = sys.modules[library_page.__module__]
+    ref = reference_queries(args.reference_from) if args.reference_from else None
     all_ms: dict[str, list[float]] = {"library": [], "samples": []}
-    print(f"\n{'query':45s} {'p50 ms':>8s} {'p95 ms':>8s}")
-    for group, queries in (("library", lib), ("samples", smp)):
-        for name, fn in queries.items():
-            ms = timed(fn, args.repeats)
+    ref_ms: dict[str, list[float]] = {"library": [], "samples": []}
+    head = f"{'query':45s} {'p50 ms':>8s} {'p95 ms':>8s}"
+    if ref is not None:
+        head += f"   {'ref p50':>8s} {'ref p95':>8s}  (at {args.reference_from})"
+    print("\n" + head)
+    for group, make in (("library", library_queries), ("samples", sample_queries)):
+        now = make(current)
+        before = make(ref) if ref is not None else {}
+        for name, fn in now.items():
+            if name in before:  # interleave, so both see the same load on the machine
+                before[name]()
+                ms, old = [], []
+                for _ in range(args.repeats):
+                    old += timed(before[name], 1, warm=False)
+                    ms += timed(fn, 1, warm=False)
+                ref_ms[group] += old
+                extra = f"   {pct(old, 50):8.1f} {pct(old, 95):8.1f}"
+            else:
+                ms, extra = timed(fn, args.repeats), ""
             all_ms[group] += ms
-            print(f"{name:45s} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f}")
+            print(f"{name:45s} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f}{extra}")
     for group, ms in all_ms.items():
-        print(f"{'ALL ' + group + ' queries':45s} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f}")
+        extra = (f"   {pct(ref_ms[group], 50):8.1f} {pct(ref_ms[group], 95):8.1f}"
+                 if ref_ms[group] else "")
+        print(f"{'ALL ' + group + ' queries':45s} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f}{extra}")
 
     if args.embedding_dim:
         cache = EmbeddingCache()

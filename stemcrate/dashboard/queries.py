@@ -25,25 +25,27 @@ LABELS = ("kick", "snare", "clap", "hihat_closed", "hihat_open", "cymbal", "tom"
 """The sample label vocabulary (design.md)."""
 
 TRACK_SORTS = {
-    "added (newest)": "added_at DESC NULLS LAST, track_id",
-    "added (oldest)": "added_at ASC NULLS LAST, track_id",
-    "title": "lower(title) ASC NULLS LAST, track_id",
-    "artist": "lower(artist) ASC NULLS LAST, lower(title), track_id",
-    "duration": "duration_s DESC NULLS LAST, track_id",
-    "BPM": "bpm ASC NULLS LAST, track_id",
-    "key": "key ASC NULLS LAST, track_id",
-    "loudness": "loudness_lufs DESC NULLS LAST, track_id",
+    "added (newest)": "added_at DESC NULLS LAST, rowid",
+    "added (oldest)": "added_at ASC NULLS LAST, rowid",
+    "title": "lower(title) ASC NULLS LAST, rowid",
+    "artist": "lower(artist) ASC NULLS LAST, lower(title), rowid",
+    "duration": "duration_s DESC NULLS LAST, rowid",
+    "BPM": "bpm ASC NULLS LAST, rowid",
+    "key": "key ASC NULLS LAST, rowid",
+    "loudness": "loudness_lufs DESC NULLS LAST, rowid",
 }
+"""Track sorts over ``t_tracks`` (ties broken by ``rowid``: a total order, cheap to sort)."""
 SAMPLE_SORTS = {
-    "newest": "s.created_at DESC NULLS LAST, s.sample_id",
-    "name": "lower(s.name) ASC NULLS LAST, s.sample_id",
-    "label": "s.label ASC NULLS LAST, s.sample_id",
-    "duration": "s.duration_s ASC NULLS LAST, s.sample_id",
-    "loudness": "s.loudness_db DESC NULLS LAST, s.sample_id",
-    "BPM": "t.bpm ASC NULLS LAST, s.sample_id",
-    "source track": "lower(t.title) ASC NULLS LAST, s.start_s, s.sample_id",
+    "newest": "s.created_at DESC NULLS LAST, s.rowid",
+    "name": "lower(s.name) ASC NULLS LAST, s.rowid",
+    "label": "s.label ASC NULLS LAST, s.rowid",
+    "duration": "s.duration_s ASC NULLS LAST, s.rowid",
+    "loudness": "s.loudness_db DESC NULLS LAST, s.rowid",
+    "BPM": "t.bpm ASC NULLS LAST, s.rowid",
+    "source track": "lower(t.title) ASC NULLS LAST, s.start_s, s.rowid",
 }
-"""Sample sorts over ``t_samples s`` (joined with ``t_tracks t`` for the last two)."""
+"""Sample sorts over ``t_samples s`` (joined with ``t_tracks t`` for the last two); ties are
+broken by ``rowid`` (a total order, and far cheaper to sort than the 64-character ids)."""
 TRACK_FIELDS = ("track_id", "title", "artist", "album", "duration_s", "bpm", "key",
                 "loudness_lufs", "added_at", "original_name", "original_uri", "peaks_uri",
                 "sample_rate", "channels", "format")
@@ -106,6 +108,24 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _ranked(order: str, rowid: str, source: str, where: str) -> tuple[str, str]:
+    """A subquery over ``source``/``where`` giving ``rid`` (``rowid``) and the sort keys of
+    ``order`` as plain columns, and the ``ORDER BY`` over them.
+
+    Sorting on keys computed once per row (rather than on expressions the sort re-evaluates,
+    such as ``lower(name)``) makes a deep ``OFFSET`` over 1 M rows about twice as fast.
+    """
+    keys, terms = [f"{rowid} AS rid"], []
+    for i, term in enumerate(order.split(", ")):
+        expr, _, how = term.partition(" ")
+        if expr.endswith("rowid"):
+            terms.append(f"rid {how}".strip())
+            continue
+        keys.append(f"{expr} AS _k{i}")
+        terms.append(f"_k{i} {how}".strip())
+    return f"(SELECT {', '.join(keys)} FROM {source} WHERE {where})", ", ".join(terms)
+
+
 def track_where(f: TrackFilter) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause (over the ``tracks`` view) and its parameters for ``f``."""
     parts: list[str] = ["TRUE"]
@@ -131,42 +151,51 @@ def track_where(f: TrackFilter) -> tuple[str, list[Any]]:
 
 def library_page(cat: Catalogue, f: TrackFilter, *, offset: int = 0,
                  limit: int = 50) -> Page:
-    """One page of tracks matching ``f``, each with ``runs``: {stage: run row}."""
+    """One page of tracks matching ``f``, each with ``runs``: {stage: run row}.
+
+    Read on one connection: the page is cut on row ids alone (cheap to sort), then its rows
+    are read back by a join on ``rowid`` together with their runs (a join with the 50-row
+    page lets DuckDB fetch just those rows; an ``IN (…)`` list of ids scans the id columns).
+    A filter is evaluated once for the count and the page.
+    """
     where, params = track_where(f)
     order = TRACK_SORTS.get(f.sort, TRACK_SORTS["added (newest)"])
-    cols = ", ".join(TRACK_FIELDS)
+    ranked, korder = _ranked(order, "rowid", "t_tracks", f"NOT deleted AND {where}")
+    run_cols = ("stage", "state", "error", "flow_run_id", "updated_at")
+    rows_of_page = (
+        f"SELECT {', '.join('t.' + c for c in TRACK_FIELDS)}, "
+        f"{', '.join('r.' + c for c in run_cols)} FROM t_tracks t JOIN p ON t.rowid = p.rid "
+        "LEFT JOIN runs r ON r.track_id = t.track_id ORDER BY {}, r.stage")
+    bounds = [int(limit), int(offset)]
+    found: list[tuple[Any, ...]] = []
+    total: int | None = None
     with cat.reader() as con:
-        rows = []
-        if where != "TRUE":  # filtered: evaluate the filter once for the count and the page
+        if where != "TRUE":
             found = con.execute(
-                f"WITH m AS MATERIALIZED (SELECT track_id, row_number() OVER (ORDER BY {order}) "
-                f"AS rn FROM tracks WHERE {where}) SELECT (SELECT count(*) FROM m), track_id "
-                "FROM m ORDER BY rn LIMIT ? OFFSET ?",
-                [*params, int(limit), int(offset)]).fetchall()
-            if found:
-                total = int(found[0][0])
-                ids = [r[1] for r in found]
-                marks = ", ".join("?" for _ in ids)
-                by_id = {r["track_id"]: r for r in _rows(con.execute(
-                    f"SELECT {cols} FROM tracks WHERE track_id IN ({marks})", ids))}
-                rows = [by_id[i] for i in ids if i in by_id]
-            else:
-                total = int(con.execute(f"SELECT count(*) FROM tracks WHERE {where}",
-                                        params).fetchone()[0])  # type: ignore[index]
-        else:
-            total = int(con.execute("SELECT count(*) FROM tracks").fetchone()[0])  # type: ignore[index]
-            rows = _rows(con.execute(
-                f"SELECT {cols} FROM tracks ORDER BY {order} LIMIT ? OFFSET ?",
-                [int(limit), int(offset)]))
-        runs: dict[str, dict[str, dict[str, Any]]] = {r["track_id"]: {} for r in rows}
-        if rows:
-            marks = ", ".join("?" for _ in rows)
-            for run in _rows(con.execute(
-                    f"SELECT track_id, stage, state, error, flow_run_id, updated_at FROM runs "
-                    f"WHERE track_id IN ({marks})", [r["track_id"] for r in rows])):
-                runs[run["track_id"]][run["stage"]] = run
-    for r in rows:
-        r["runs"] = runs.get(r["track_id"], {})
+                f"WITH m AS MATERIALIZED (SELECT rid, row_number() OVER (ORDER BY {korder}) "
+                f"AS rn FROM {ranked}), p AS (SELECT "
+                f"rid, rn FROM m ORDER BY rn LIMIT ? OFFSET ?) SELECT (SELECT count(*) FROM m), "
+                f"* FROM ({rows_of_page.format('p.rn')})", [*params, *bounds]).fetchall()
+            total = int(found[0][0]) if found else None
+            found = [r[1:] for r in found]
+        if total is None:
+            total = int(con.execute(f"SELECT count(*) FROM tracks WHERE {where}",
+                                    params).fetchone()[0])  # type: ignore[index]
+            if where == "TRUE" and total > offset:
+                found = con.execute(
+                    f"WITH p AS (SELECT rid FROM {ranked} ORDER BY {korder} LIMIT ? OFFSET ?) "
+                    + rows_of_page.format(order.replace("rowid", "t.rowid")), bounds).fetchall()
+    rows: list[dict[str, Any]] = []
+    by_id: dict[str, dict[str, Any]] = {}
+    width = len(TRACK_FIELDS)
+    for values in found:
+        tid = values[0]
+        if tid not in by_id:
+            by_id[tid] = dict(zip(TRACK_FIELDS, values[:width], strict=True), runs={})
+            rows.append(by_id[tid])
+        if values[width] is not None:  # a stage (LEFT JOIN: NULL when the track has none)
+            run = dict(zip(run_cols, values[width:], strict=True), track_id=tid)
+            by_id[tid]["runs"][run["stage"]] = run
     return Page(rows, total, offset, limit)
 
 
@@ -179,7 +208,8 @@ def track_keys(cat: Catalogue) -> list[str]:
 SAMPLE_SORT_NEEDS_TRACK = ("BPM", "source track")
 
 
-def sample_where(f: SampleFilter, *, deleted_tracks: Sequence[str] = ()) -> tuple[str, list[Any]]:
+def sample_where(f: SampleFilter, *, deleted_tracks: Sequence[str] = (),
+                 text_in_titles: bool = True) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause over ``t_samples s`` and its parameters for ``f``.
 
     The ``samples`` view joins ``t_tracks`` (for the title, BPM and key), which stops DuckDB
@@ -187,6 +217,9 @@ def sample_where(f: SampleFilter, *, deleted_tracks: Sequence[str] = ()) -> tupl
     alone, track-level filters become a semi-join (``s.track_id IN (SELECT … FROM
     t_tracks …)``) and deleted tracks an explicit exclusion list (``deleted_tracks``).
     The rows of a page are then read by id (:func:`samples_by_ids`), as the view gives them.
+    ``text_in_titles=False`` (no track title contains ``f.text``: see :func:`_where_on`)
+    leaves out the free text's semi-join on track titles, which reads every sample's
+    track id.
     """
     parts: list[str] = ["NOT s.deleted"]
     params: list[Any] = []
@@ -195,11 +228,12 @@ def sample_where(f: SampleFilter, *, deleted_tracks: Sequence[str] = ()) -> tupl
         params += list(deleted_tracks)
     if f.text.strip():
         q = f.text.strip()
+        titles = (" OR s.track_id IN (SELECT track_id FROM t_tracks "
+                  "WHERE title ILIKE ? ESCAPE '\\')" if text_in_titles else "")
         parts.append("(s.name ILIKE ? ESCAPE '\\' OR s.label ILIKE ? ESCAPE '\\' "
-                     "OR s.note ILIKE ? ESCAPE '\\' OR list_contains(s.tags, ?) "
-                     "OR s.track_id IN (SELECT track_id FROM t_tracks "
-                     "WHERE title ILIKE ? ESCAPE '\\'))")
-        params += [_like(q), _like(q), _like(q), q, _like(q)]
+                     "OR s.note ILIKE ? ESCAPE '\\' OR list_contains(s.tags, ?)"
+                     f"{titles})")
+        params += [_like(q), _like(q), _like(q), q] + ([_like(q)] if text_in_titles else [])
     if f.labels:
         parts.append("s.label IN (" + ", ".join("?" for _ in f.labels) + ")")
         params += list(f.labels)
@@ -249,9 +283,19 @@ def _deleted_tracks(con: Any) -> list[str]:
     return [r[0] for r in con.execute("SELECT track_id FROM t_tracks WHERE deleted").fetchall()]
 
 
+def _where_on(con: Any, f: SampleFilter) -> tuple[str, list[Any]]:
+    """:func:`sample_where` for ``f`` on ``con`` (deleted tracks looked up; the free text's
+    title semi-join left out when no track title contains the text)."""
+    q = f.text.strip()
+    in_titles = bool(q) and con.execute(
+        "SELECT EXISTS (SELECT 1 FROM t_tracks WHERE title ILIKE ? ESCAPE '\\')",
+        [_like(q)]).fetchone()[0]
+    return sample_where(f, deleted_tracks=_deleted_tracks(con), text_in_titles=in_titles)
+
+
 def sample_ids_page(con: Any, f: SampleFilter, *, offset: int, limit: int) -> tuple[list[str], int]:
     """The ids of one page of samples matching ``f`` and the number matching, on ``con``."""
-    where, params = sample_where(f, deleted_tracks=_deleted_tracks(con))
+    where, params = _where_on(con, f)
     order = SAMPLE_SORTS.get(f.sort, SAMPLE_SORTS["newest"])
     source = ("t_samples s JOIN t_tracks t ON t.track_id = s.track_id"
               if f.sort in SAMPLE_SORT_NEEDS_TRACK else "t_samples s")
@@ -274,10 +318,42 @@ def sample_ids_page(con: Any, f: SampleFilter, *, offset: int, limit: int) -> tu
 def sample_page(cat: Catalogue, f: SampleFilter, *, offset: int = 0,
                 limit: int = 60) -> Page:
     """One page of samples matching ``f`` (rows as the ``samples`` view gives them, without
-    embeddings)."""
+    embeddings), read on one connection.
+
+    The page is cut on row ids alone (cheap to sort), then its rows are read back by a join
+    on ``rowid`` (DuckDB fetches those rows directly) together with their tracks' title,
+    BPM and key. An expensive free-text filter is evaluated once for the count and the page.
+    """
+    order = SAMPLE_SORTS.get(f.sort, SAMPLE_SORTS["newest"])
+    source = ("t_samples s JOIN t_tracks t ON t.track_id = s.track_id"
+              if f.sort in SAMPLE_SORT_NEEDS_TRACK else "t_samples s")
+    cols = ", ".join(f"s.{c}" for c in SAMPLE_FIELDS if c not in ("track_title", "bpm", "key"))
+    rows_of_page = (f"SELECT {cols}, t.title AS track_title, t.bpm, t.key FROM t_samples s "
+                    "JOIN p ON s.rowid = p.rid JOIN t_tracks t ON t.track_id = s.track_id "
+                    f"ORDER BY {order}")
     with cat.reader() as con:
-        ids, total = sample_ids_page(con, f, offset=offset, limit=limit)
-        rows = _samples_by_ids(con, ids)
+        where, params = _where_on(con, f)
+        ranked, korder = _ranked(order, "s.rowid", source, where)
+        bounds = [int(limit), int(offset)]
+        if f.text.strip():
+            rows = _rows(con.execute(
+                f"WITH m AS MATERIALIZED (SELECT rid, row_number() OVER (ORDER BY {korder}) "
+                f"AS rn FROM {ranked}), "
+                "p AS (SELECT rid, rn FROM m ORDER BY rn LIMIT ? OFFSET ?) "
+                f"SELECT (SELECT count(*) FROM m) AS _total, * FROM ({rows_of_page})",
+                [*params, *bounds]))
+            total = int(rows[0].pop("_total")) if rows else None
+            for r in rows[1:]:
+                r.pop("_total")
+        else:
+            rows, total = [], None
+        if total is None:
+            total = int(con.execute(f"SELECT count(*) FROM {source} WHERE {where}",
+                                    params).fetchone()[0])  # type: ignore[index]
+            if total > offset and not f.text.strip():
+                rows = _rows(con.execute(
+                    f"WITH p AS (SELECT rid FROM {ranked} ORDER BY {korder} LIMIT ? OFFSET ?) "
+                    + rows_of_page, [*params, *bounds]))
     return Page(rows, total, offset, limit)
 
 
