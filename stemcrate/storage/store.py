@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -98,49 +98,45 @@ class ObjectStore:
     # -- writing --------------------------------------------------------------------------
     def put_bytes(self, key: str, data: bytes) -> str:
         """Write ``data`` at ``key`` atomically; return its URI."""
+        if self.protocol == "file":
+            return self._put_local(key, lambda fh: fh.write(data))
+        return self._put_remote(key, lambda path: self.fs.pipe_file(path, data))
+
+    def put_file(self, key: str, source: str | os.PathLike[str]) -> str:
+        """Copy a local file to ``key`` atomically (byte for byte); return its URI."""
+        if self.protocol == "file":
+            def copy(dst: IO[bytes]) -> None:
+                with open(source, "rb") as src:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+
+            return self._put_local(key, copy)
+        return self._put_remote(key, lambda path: self.fs.put_file(str(source), path))
+
+    def _put_local(self, key: str, write: Callable[[IO[bytes]], object]) -> str:
+        """Write through ``write`` into a temporary file beside the target, then rename."""
         path = self._path(key)
         try:
-            if self.protocol == "file":
-                folder = os.path.dirname(path)
-                os.makedirs(folder, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-                try:
-                    with os.fdopen(fd, "wb") as fh:
-                        fh.write(data)
-                        fh.flush()
-                        os.fsync(fh.fileno())
-                    os.replace(tmp, path)
-                except BaseException:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-                    raise
-            else:
-                self.fs.pipe_file(path, data)
+            folder = os.path.dirname(path)
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    write(fh)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
         except OSError as exc:
             raise StoreError(f"cannot write {self.uri(key)}: {exc}") from exc
         return self.uri(key)
 
-    def put_file(self, key: str, source: str | os.PathLike[str]) -> str:
-        """Copy a local file to ``key`` atomically (byte for byte); return its URI."""
-        path = self._path(key)
+    def _put_remote(self, key: str, put: Callable[[str], object]) -> str:
+        """One PUT on an object store (atomic by nature)."""
         try:
-            if self.protocol == "file":
-                folder = os.path.dirname(path)
-                os.makedirs(folder, exist_ok=True)
-                tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex}")
-                try:
-                    with open(source, "rb") as src, open(tmp, "wb") as dst:
-                        while block := src.read(1 << 20):
-                            dst.write(block)
-                        dst.flush()
-                        os.fsync(dst.fileno())
-                    os.replace(tmp, path)
-                except BaseException:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-                    raise
-            else:
-                self.fs.put_file(str(source), path)
+            put(self._path(key))
         except OSError as exc:
             raise StoreError(f"cannot write {self.uri(key)}: {exc}") from exc
         return self.uri(key)
