@@ -44,7 +44,8 @@ Secondary tags (in this order, each only when it applies)
     within the first 250 ms, as in 808/909 kicks and zaps), ``reversed`` (swells to its
     peak late and stops abruptly), ``clipped`` (≥ 0.5 % of samples at full scale).
 
-The model (weights ≈ 0.5 MB) is loaded once per process and kept; inference is numpy only.
+The model (an ensemble of 4 MLPs, weights ≈ 1 MB) is loaded once per process and kept;
+inference is numpy only.
 It is trained by ``stemcrate train-classifier`` (:mod:`stemcrate.audio.training.train`).
 """
 

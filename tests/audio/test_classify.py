@@ -9,7 +9,7 @@ import pytest
 
 from stemcrate.audio import classify as C
 from stemcrate.audio.decode import load_audio
-from stemcrate.audio.training import kits, mlp
+from stemcrate.audio.training import augment, kits, mlp
 from stemcrate.audio.training.dataset import TEST_KITS
 from stemcrate.audio.training.train import scores
 
@@ -140,3 +140,23 @@ def test_scores_per_class():
     assert s.per_class["kick"] == pytest.approx((1.0, 0.5, 2 / 3, 2))
     assert s.per_class["snare"][0] == pytest.approx(2 / 3)
     assert s.macro_f1 == pytest.approx((2 / 3 + 0.8) / 2)
+
+
+def test_loop_context_puts_an_earlier_tail_under_the_new_hit(rng):
+    sr = augment.SR
+    t = np.arange(int(0.5 * sr)) / sr
+    hit = np.sin(2 * np.pi * 200 * t) * np.exp(-t / 0.05)
+    prev = np.sin(2 * np.pi * 90 * t) * np.exp(-t / 0.4)
+    for _ in range(20):
+        out = augment.with_previous_hit(hit, prev, rng)
+        pre = out.size - hit.size
+        assert 0 <= pre <= int(0.004 * sr) + 1
+        tail = out[pre:] - hit
+        # the earlier hit rings under the new one, 3-24 dB below the new hit's peak
+        level = float(np.max(np.abs(tail[: int(0.01 * sr)])))
+        assert 10 ** (-24.5 / 20) <= level <= 10 ** (-2.5 / 20)
+        assert int(np.argmax(np.abs(out))) >= pre
+    # a drum label in loop context: finite, no longer than varispeed + reverb + pre-roll allow
+    for _ in range(20):
+        y = augment.augment(hit, "tom", rng, bleed=None, previous=prev)
+        assert np.all(np.isfinite(y)) and 0 < y.size <= 3 * hit.size

@@ -73,6 +73,23 @@ def test_pitch_glide_and_decay_are_measured():
     assert long[names["decay_40db"]] > short[names["decay_40db"]]
 
 
+def test_low_peak_tracks_a_kick_glide_and_a_stable_tom():
+    sr = 44100
+    names = {n: i for i, n in enumerate(F.FEATURE_NAMES)}
+    kick = F.extract(_kick(sr, glide=True), sr)
+    t = np.arange(int(0.6 * sr)) / sr
+    tom = F.extract(np.sin(2 * np.pi * 120 * t) * np.exp(-t / 0.3), sr)
+
+    def hz(v: np.ndarray, name: str) -> float:
+        return float(20 * 2 ** (6 * v[names[name]]))
+
+    for seg in ("lowpeak_0_40ms", "lowpeak_40_120ms", "lowpeak_120_300ms"):
+        assert hz(tom, seg) == pytest.approx(120, rel=0.03)
+    assert hz(kick, "lowpeak_0_40ms") > 1.5 * hz(kick, "lowpeak_120_300ms")
+    assert hz(kick, "lowpeak_120_300ms") == pytest.approx(50, rel=0.1)
+    assert kick[names["glide_lowpeak"]] > 0.5 > abs(tom[names["glide_lowpeak"]])
+
+
 @pytest.mark.parametrize("f0", [41.2, 55.0, 110.0, 440.0])
 def test_estimate_pitch(f0):
     sr = 48000

@@ -3,8 +3,12 @@
 :func:`augment` applies a random chain: varispeed pitch shift (±5 semitones; the length
 changes with it, like a sampler), EQ (high/low-pass, tilt), saturation, reverb (decaying
 noise impulse response), stem bleed (another clip 15–30 dB down), background noise, onset
-chop (0–4 ms cut off the front) and truncation to short grains (per label: never shorter than
-what keeps the label true — an open hat cut to 30 ms is a closed hat).
+chop (0–4 ms cut off the front), loop context for drum hits (the still-ringing tail of an
+earlier hit under this one, as a drum slicer cuts a hit out of a groove: a tom played right
+after a lower tom, a hat over a ringing crash; the new hit stays the loudest onset and the
+label stays its own) and truncation to short grains (per label: never shorter than what keeps
+the label true — an open hat cut to 30 ms is a closed hat), more often in loop context, where
+the next hit cuts the slice.
 """
 
 from __future__ import annotations
@@ -50,9 +54,45 @@ def reverb(x: F64, rng: np.random.Generator) -> F64:
                                                                           + 1e-12)))
 
 
+#: labels of drum hits that get loop context (an earlier hit's tail under them)
+DRUM_LABELS = frozenset({"kick", "snare", "clap", "hihat_closed", "hihat_open", "cymbal", "tom",
+                         "percussion"})
+#: how often a drum hit gets loop context; toms more often (the kick↔tom confusion: a tom
+#: over a lower tom's tail sounds like a falling pitch)
+LOOP_CONTEXT_P: dict[str, float] = {"tom": 0.6}
+LOOP_CONTEXT_DEFAULT_P = 0.3
+#: labels whose earlier hit is often the same instrument (tom fills)
+SAME_BEFORE = frozenset({"tom"})
+
+
+def with_previous_hit(y: F64, prev: F64, rng: np.random.Generator) -> F64:
+    """``y`` (peak-normalised) with the tail of the earlier hit ``prev`` under it.
+
+    The tail starts 40–400 ms into ``prev`` and 0–4 ms before ``y``'s onset (a slicer's
+    pre-roll); its level where the slice starts is 3–24 dB below ``y``'s peak.
+    """
+    start = int(rng.uniform(0.04, 0.4) * SR)
+    if start >= prev.size - 64:
+        return y
+    tail = prev[start:]
+    level = float(np.max(np.abs(tail[: int(0.01 * SR)])))
+    if level <= 1e-9:
+        return y
+    pre = int(rng.uniform(0.0, 0.004) * SR)
+    out = np.zeros(pre + y.size)
+    out[pre:] = y / (np.max(np.abs(y)) + 1e-12)
+    n = min(tail.size, out.size)
+    out[:n] += tail[:n] / level * 10 ** (-rng.uniform(3, 24) / 20)
+    return out
+
+
 def augment(x: F64, label: str, rng: np.random.Generator,
-            bleed: F64 | None = None) -> F64:
-    """One random augmented variant of clip ``x`` (label decides the allowed truncation)."""
+            bleed: F64 | None = None, previous: F64 | None = None) -> F64:
+    """One random augmented variant of clip ``x`` (label decides the allowed truncation).
+
+    ``bleed``: any other clip (mixed in 15–30 dB down); ``previous``: another drum hit whose
+    tail may ring under ``x`` (loop context, drum labels only).
+    """
     y = x.copy()
     if rng.random() < 0.5:
         lim = 2.0 if label in ("hihat_closed", "hihat_open", "cymbal") else 5.0
@@ -83,8 +123,13 @@ def augment(x: F64, label: str, rng: np.random.Generator,
         y = y + rng.standard_normal(y.size) * 10 ** (-rng.uniform(30, 60) / 20)
     if rng.random() < 0.3:
         y = y[int(rng.uniform(0, 0.004) * SR):]
+    in_loop = (previous is not None and label in DRUM_LABELS
+               and rng.random() < LOOP_CONTEXT_P.get(label, LOOP_CONTEXT_DEFAULT_P))
+    if in_loop and previous is not None:
+        y = with_previous_hit(y, previous, rng)
     lo = MIN_TRUNC.get(label)
-    if lo is not None and rng.random() < (0.5 if label == "vocal" else 0.15):
+    p_trunc = 0.5 if label == "vocal" or in_loop else 0.15
+    if lo is not None and rng.random() < p_trunc:
         dur = float(np.exp(rng.uniform(np.log(lo), np.log(max(lo * 1.01, 0.6)))))
         n = max(int(dur * SR), 16)
         if n < y.size:

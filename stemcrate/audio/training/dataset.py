@@ -197,6 +197,12 @@ def featurize(clip_sets: list[Clips], *, augment: bool, target_per_label: int, s
     per = variants_per_clip(all_labels, target_per_label) if augment else {}
     rng = np.random.default_rng(seed)
     pool = [a for cs in clip_sets for a in cs.audio]
+    drums = [a for cs in clip_sets for a, lab in zip(cs.audio, cs.labels, strict=True)
+             if lab in aug.DRUM_LABELS] or pool
+    by_label: dict[str, list[F64]] = {}
+    for cs in clip_sets:
+        for a, lab in zip(cs.audio, cs.labels, strict=True):
+            by_label.setdefault(lab, []).append(a)
     X, y, el, src, clean = [], [], [], [], []
     for cs in clip_sets:
         for a, lab, e in zip(cs.audio, cs.labels, cs.electronic, strict=True):
@@ -206,7 +212,12 @@ def featurize(clip_sets: list[Clips], *, augment: bool, target_per_label: int, s
                     z = a
                 else:
                     bleed = pool[int(rng.integers(0, len(pool)))]
-                    z = aug.augment(a, lab, rng, bleed)
+                    # the hit before: for toms half the time another tom (fills), else any
+                    # drum
+                    same = (by_label[lab] if lab in aug.SAME_BEFORE and rng.random() < 0.5
+                            else drums)
+                    prev = same[int(rng.integers(0, len(same)))]
+                    z = aug.augment(a, lab, rng, bleed, prev)
                 X.append(extract(z, SR))
                 y.append(LABELS.index(lab))
                 el.append(e)
