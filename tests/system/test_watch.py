@@ -70,8 +70,11 @@ def test_watch_survives_bad_files_slow_copies_and_sigkill(
     # the same file dropped again (other name) is one track
     shutil.copy(src, inbox / "again.ogg")
     writer.join()
-    wait_for(lambda: all((inbox / "failed" / (p.name + ".error.txt")).exists()
-                         for p in bad_files_system.values()),
+    def explained(p: Path) -> bool:
+        note = inbox / "failed" / (p.name + ".error.txt")
+        return note.exists() and "cause:" in note.read_text()
+
+    wait_for(lambda: all(explained(p) for p in bad_files_system.values()),
              timeout_s=180, what="bad files set aside in failed/ with their .error.txt")
     for path in bad_files_system.values():
         assert (inbox / "failed" / path.name).read_bytes() == path.read_bytes()
