@@ -225,3 +225,23 @@ def encode_audio(
     buf = io.BytesIO()
     write_audio(buf, y, sr, format=format, bit_depth=bit_depth)
     return buf.getvalue()
+
+
+def mono_at(y: npt.ArrayLike, sr: int, target_sr: int) -> npt.NDArray[np.float32]:
+    """``y`` (``(channels, samples)`` or ``(samples,)``) mixed to mono and resampled to
+    ``target_sr`` Hz with soxr (VHQ): a contiguous float32 array of shape ``(samples,)``.
+
+    Raises ValueError for other shapes or a non-positive rate.
+    """
+    arr = np.asarray(y, dtype=np.float32)
+    if arr.ndim == 2:
+        arr = arr.mean(axis=0)
+    elif arr.ndim != 1:
+        raise ValueError(f"audio must be (samples,) or (channels, samples), got {arr.shape}")
+    if sr <= 0:
+        raise ValueError(f"sample rate must be positive, got {sr}")
+    if sr != target_sr:
+        import soxr
+
+        arr = soxr.resample(arr, sr, target_sr, quality="VHQ").astype(np.float32)
+    return np.ascontiguousarray(arr)

@@ -432,18 +432,9 @@ def get_engine(engine: str = DEFAULT_ENGINE, model: str = DEFAULT_MODEL,
 
 def to_whisper_input(y: npt.NDArray[np.floating], sr: int) -> npt.NDArray[np.float32]:
     """Mono float32 at 16 kHz, shape ``(samples,)``, from ``(channels, samples)`` or 1-D."""
-    arr = np.asarray(y, dtype=np.float32)
-    if arr.ndim == 2:
-        arr = arr.mean(axis=0)
-    elif arr.ndim != 1:
-        raise ValueError(f"audio must be (samples,) or (channels, samples), got {arr.shape}")
-    if sr <= 0:
-        raise ValueError(f"sample rate must be positive, got {sr}")
-    if sr != SAMPLE_RATE:
-        import soxr
+    from stemcrate.audio.decode import mono_at
 
-        arr = soxr.resample(arr, sr, SAMPLE_RATE, quality="VHQ").astype(np.float32)
-    return np.ascontiguousarray(arr)
+    return mono_at(y, sr, SAMPLE_RATE)
 
 
 def speech_regions(audio: npt.NDArray[np.float32]) -> list[tuple[float, float]]:

@@ -304,18 +304,9 @@ def _check_constants() -> None:
 
 
 def _to_model_input(y: npt.NDArray[np.floating], sr: int) -> npt.NDArray[np.float32]:
-    arr = np.asarray(y, dtype=np.float32)
-    if arr.ndim == 2:
-        arr = arr.mean(axis=0)
-    elif arr.ndim != 1:
-        raise ValueError(f"audio must be (samples,) or (channels, samples), got {arr.shape}")
-    if sr <= 0:
-        raise ValueError(f"sample rate must be positive, got {sr}")
-    if sr != MODEL_SAMPLE_RATE:
-        import soxr
+    from stemcrate.audio.decode import mono_at
 
-        arr = soxr.resample(arr, sr, MODEL_SAMPLE_RATE, quality="VHQ").astype(np.float32)
-    return np.ascontiguousarray(arr)
+    return mono_at(y, sr, MODEL_SAMPLE_RATE)
 
 
 def model_output(
