@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -167,15 +166,6 @@ def stale_tracks(settings: Settings, *, older_than_s: float = 0.0) -> list[str]:
         "SELECT DISTINCT track_id FROM runs WHERE state IN ('pending', 'running') "
         "AND stage <> 'ingest' AND updated_at < CAST(? AS TIMESTAMP)", [cutoff.isoformat()])
     return [r["track_id"] for r in rows]
-
-
-def wait_until(predicate: Callable[[], bool], *, timeout_s: float, poll_s: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(poll_s)
-    return predicate()
 
 
 if __name__ == "__main__":

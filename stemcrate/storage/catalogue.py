@@ -21,7 +21,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,7 +149,7 @@ class Catalogue:
         """A shared read-only connection, closed on exit (creates the file if missing)."""
         import duckdb
 
-        if not self.path.exists() or self._version_needs_migration():
+        if not self.path.exists():  # writers migrate; a new file gets the schema first
             with self.writer():
                 pass
         with self._locked(exclusive=False):
@@ -162,9 +161,6 @@ class Catalogue:
                 yield con
             finally:
                 con.close()
-
-    def _version_needs_migration(self) -> bool:
-        return False  # checked by writers; readers of an older file see the views it has
 
     @staticmethod
     def _migrate(con: duckdb.DuckDBPyConnection) -> None:
@@ -269,17 +265,6 @@ class Catalogue:
                 con.execute("ROLLBACK")
                 raise CatalogueError(f"cannot apply manifests to {self.path}: {exc}") from exc
         return count
-
-
-def wait_for_rows(catalogue: Catalogue, sql: str, params: Sequence[Any] | None = None, *,
-                  timeout_s: float = 30.0, poll_s: float = 0.25) -> list[dict[str, Any]]:
-    """Poll ``sql`` until it returns rows or ``timeout_s`` passes (for tests and tools)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        rows = catalogue.query(sql, params)
-        if rows or time.monotonic() > deadline:
-            return rows
-        time.sleep(poll_s)
 
 
 # -- per-kind appliers ------------------------------------------------------------------
@@ -418,4 +403,4 @@ _APPLY = {
     "midi": _apply_midi, "lyrics": _apply_lyrics, "run": _apply_run, "edit": _apply_edit,
 }
 
-__all__ = ["Catalogue", "SCHEMA_VERSION", "wait_for_rows", "utcnow"]
+__all__ = ["Catalogue", "SCHEMA_VERSION", "utcnow"]
