@@ -44,8 +44,11 @@ Secondary tags (in this order, each only when it applies)
     within the first 250 ms, as in 808/909 kicks and zaps), ``reversed`` (swells to its
     peak late and stops abruptly), ``clipped`` (≥ 0.5 % of samples at full scale).
 
-The model (an ensemble of 4 MLPs, weights ≈ 1 MB) is loaded once per process and kept;
-inference is numpy only.
+The model (weights ≈ 2 MB) is loaded once per process and kept; inference is numpy only.
+It mixes the probabilities of two views (0.25 : 0.75, the share stored with the weights):
+the mean of 4 MLPs over the handcrafted features (:mod:`stemcrate.audio.features`), and a
+network joining a small CNN over the clip's log-mel patch with the same features
+(:mod:`stemcrate.audio.classifier_net`).
 It is trained by ``stemcrate train-classifier`` (:mod:`stemcrate.audio.training.train`).
 """
 
@@ -61,11 +64,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from stemcrate.audio import classifier_net
 from stemcrate.audio.features import (
     FEATURE_NAMES,
     FEATURE_SR,
     N_FEATURES,
     extract_prepared,
+    mel_patch,
     pitch_of_prepared,
     prepare,
     to_mono,
@@ -121,6 +126,8 @@ class _Model:
     bright_lo: npt.NDArray[np.float32]
     bright_hi: npt.NDArray[np.float32]
     digest: str
+    net: dict[str, npt.NDArray[np.float32]]  # CNN + features network (classifier_net)
+    net_weight: float  # its share of the label probabilities (the MLP mean has the rest)
 
 
 _LOCK = threading.Lock()
@@ -149,11 +156,18 @@ def load_model(path: Path | None = None) -> _Model:
                 members = tuple({k: z[f"m{i}_{k}"].astype(np.float32)
                                  for k in ("w1", "b1", "w2", "b2", "w3", "b3", "we", "be")}
                                 for i in range(n))
+                net = {k.removeprefix("cnn_"): z[k].astype(np.float32) for k in z.files
+                       if k.startswith("cnn_") and k != "cnn_weight"}
+                if not net:
+                    raise ModelUnavailableError(
+                        f"sample classifier weights {p} have no CNN network (an older "
+                        "format); retrain with `stemcrate train-classifier`")
                 model = _Model(z["mean"].astype(np.float32), z["std"].astype(np.float32),
                                members, z["pca"].astype(np.float32),
                                z["bright_lo"].astype(np.float32),
                                z["bright_hi"].astype(np.float32),
-                               hashlib.sha256(raw).hexdigest())
+                               hashlib.sha256(raw).hexdigest(), net,
+                               float(z["cnn_weight"]))
         except ModelUnavailableError:
             raise
         except (OSError, KeyError, ValueError) as exc:
@@ -165,12 +179,13 @@ def load_model(path: Path | None = None) -> _Model:
 
 def model_id() -> str:
     """Model name and weights hash, for manifests and cache keys."""
-    return f"stemcrate-oneshot-mlp@{load_model().digest[:12]}"
+    return f"stemcrate-oneshot-mlp-cnn@{load_model().digest[:12]}"
 
 
 def _hidden(model: _Model, z: npt.NDArray[np.float32]) -> tuple[
         npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """(probabilities (N, C), electronic (N,)) averaged over members; hidden (N, H) of the first."""
+    """MLPs only: (probabilities (N, C), electronic (N,)) averaged over members; hidden
+    (N, H) of the first member."""
     probs, elec, hid = [], [], []
     for m in model.members:
         h1 = np.maximum(z @ m["w1"] + m["b1"], 0)
@@ -183,6 +198,21 @@ def _hidden(model: _Model, z: npt.NDArray[np.float32]) -> tuple[
         hid.append(h2)
     return (np.mean(probs, axis=0).astype(np.float32), np.mean(elec, axis=0).astype(np.float32),
             hid[0].astype(np.float32))
+
+
+def _predict(model: _Model, z: npt.NDArray[np.float32], patches: npt.NDArray[np.float32]
+             ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """(probabilities (N, C), electronic probability (N,)) of the whole model: the MLP
+    ensemble's mean mixed with the CNN + features network (``net_weight``)."""
+    p_mlp, e_mlp, _ = _hidden(model, z)
+    logits, e_logit, _ = classifier_net.forward(model.net, z, patches)
+    logits = logits - logits.max(axis=1, keepdims=True)
+    p_net = np.exp(logits)
+    p_net /= p_net.sum(axis=1, keepdims=True)
+    e_net = 1.0 / (1.0 + np.exp(-e_logit))
+    w = model.net_weight
+    return (((1 - w) * p_mlp + w * p_net).astype(np.float32),
+            ((1 - w) * e_mlp + w * e_net).astype(np.float32))
 
 
 def _standardise(model: _Model, feats: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -287,7 +317,8 @@ def _classify_many(model: _Model, clips: Sequence[npt.ArrayLike], sr: int,
                    prior: npt.NDArray[np.float64] | None) -> list[Classification]:
     prepared = [prepare(c, sr) for c in clips]
     feats = np.stack([extract_prepared(x) for x in prepared])
-    probs, elec, _ = _hidden(model, _standardise(model, feats))
+    probs, elec = _predict(model, _standardise(model, feats),
+                           np.stack([mel_patch(x) for x in prepared]))
     out = []
     for i, c in enumerate(clips):
         p = probs[i].astype(np.float64)

@@ -418,6 +418,41 @@ def extract_prepared(prepared: npt.NDArray[np.floating]) -> Array:
     return out.astype(np.float32)
 
 
+PATCH_MELS = 48
+PATCH_FRAMES = 64
+PATCH_HOP = 256
+_PATCH_FLOOR_DB = -80.0
+
+
+@lru_cache(maxsize=1)
+def _patch_bank_t() -> npt.NDArray[np.float64]:
+    return np.ascontiguousarray(_mel_bank(FEATURE_SR, N_FFT, PATCH_MELS).T)
+
+
+def mel_patch(prepared: npt.NDArray[np.floating]) -> Array:
+    """Log-mel "image" of a prepared clip for the CNN: float32 (PATCH_MELS, PATCH_FRAMES).
+
+    48 mel bands (30 Hz – 11.025 kHz) × 64 frames (hop 256 at 22 050 Hz = 11.6 ms, so the
+    first 0.74 s after the onset). Values are band power in dB re a full-scale sine, of the
+    peak-normalised clip, mapped to 0..1 (0 = -80 dB or silence, 1 = +10 dB); frames after
+    the clip's end are 0, so
+    the patch also shows the length.
+    """
+    x = np.asarray(prepared, dtype=np.float64)[: PATCH_FRAMES * PATCH_HOP]
+    out = np.zeros((PATCH_MELS, PATCH_FRAMES), dtype=np.float32)
+    if x.size == 0 or float(np.max(np.abs(x))) <= 0.0:
+        return out
+    pad = N_FFT // 2
+    padded = np.concatenate([np.zeros(pad), x, np.zeros(pad)])
+    n = min(PATCH_FRAMES, max(1, 1 + (padded.size - N_FFT) // PATCH_HOP))
+    idx = np.arange(n)[:, None] * PATCH_HOP + np.arange(N_FFT)[None, :]
+    frames = padded[idx] * _window(N_FFT)[None, :]
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2 / (np.sum(_window(N_FFT) ** 2) / 2)
+    db = _db(power @ _patch_bank_t())  # (n, PATCH_MELS)
+    out[:, :n] = np.clip((db.T - _PATCH_FLOOR_DB) / (10.0 - _PATCH_FLOOR_DB), 0.0, 1.0)
+    return out
+
+
 def extract_many(clips: list[npt.NDArray[np.floating]] | tuple[npt.NDArray[np.floating], ...],
                  sr: int) -> npt.NDArray[np.float32]:
     """Feature matrix float32 (len(clips), N_FEATURES) for clips all at ``sr`` Hz."""

@@ -39,7 +39,7 @@ def test_labels_and_model_loaded_once():
                         "percussion", "bass", "vocal", "melodic", "fx")
     assert C.load_model() is C.load_model()
     assert C.WEIGHTS_PATH.is_file() and C.WEIGHTS_PATH.stat().st_size < 5_000_000
-    assert C.model_id().startswith("stemcrate-oneshot-mlp@")
+    assert C.model_id().startswith("stemcrate-oneshot-mlp-cnn@")
 
 
 def test_classification_contract(rng):

@@ -103,3 +103,19 @@ def test_estimate_pitch(f0):
 def test_noise_has_no_pitch(rng):
     est, harm = F.estimate_pitch(rng.standard_normal(22050), 22050)
     assert harm < 0.5
+
+
+def test_mel_patch_shape_level_and_length(rng):
+    sr = F.FEATURE_SR
+    t = np.arange(sr) / sr
+    tone = np.sin(2 * np.pi * 100 * t) * np.exp(-t * 4)
+    p = F.mel_patch(F.prepare(tone, sr))
+    assert p.shape == (F.PATCH_MELS, F.PATCH_FRAMES) and p.dtype == np.float32
+    assert 0.0 <= float(p.min()) and float(p.max()) <= 1.0
+    assert int(np.argmax(p[:, 0])) < 6  # a 100 Hz tone sits in the lowest bands
+    np.testing.assert_allclose(F.mel_patch(F.prepare(0.1 * tone, sr)), p, atol=1e-5)  # gain-free
+    short = F.mel_patch(F.prepare(tone[: 10 * F.PATCH_HOP], sr))
+    assert float(short[:, 14:].max()) == 0.0 and float(short[:, :8].max(axis=0).min()) > 0.5
+    assert not F.mel_patch(F.prepare(np.zeros(500), sr)).any()
+    noise = F.mel_patch(F.prepare(rng.standard_normal(sr // 4), sr))
+    assert float(noise[-10:, 2].mean()) > float(p[-10:, 2].mean())  # noise is brighter

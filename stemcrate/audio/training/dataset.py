@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from stemcrate.audio.features import FEATURE_SR, extract
+from stemcrate.audio.features import FEATURE_SR, extract_prepared, mel_patch, prepare
 from stemcrate.audio.training import augment as aug
 from stemcrate.audio.training import kits, render, synth, voice
 
@@ -183,19 +183,66 @@ def seed_of(*parts: object) -> int:
 
 @dataclass
 class FeatureSet:
-    X: npt.NDArray[np.float32]
+    X: npt.NDArray[np.float32]  # (N, N_FEATURES) handcrafted features
+    M: npt.NDArray[np.float16]  # (N, PATCH_MELS, PATCH_FRAMES) log-mel patches
     y: npt.NDArray[np.int64]
     electronic: npt.NDArray[np.int64]
     source: npt.NDArray[np.str_]
     clean: npt.NDArray[np.bool_]
 
 
+@dataclass
+class _Job:
+    """What a featurize worker needs (inherited by forked workers, never pickled)."""
+
+    clip_sets: list[Clips]
+    per: dict[str, int]
+    augment: bool
+    seed: int
+    pool: list[F64]
+    drums: list[F64]
+    by_label: dict[str, list[F64]]
+
+
+_JOB: list[_Job] = []
+
+
+def _featurize_clip(ref: tuple[int, int]) -> tuple[npt.NDArray[np.float32],
+                                                   npt.NDArray[np.float16], int, int, str]:
+    """Features + patches of clip ``ref`` = (set index, clip index) and its variants; each clip
+    has its own seeded generator, so the result does not depend on worker scheduling."""
+    job = _JOB[0]
+    cs = job.clip_sets[ref[0]]
+    a, lab = cs.audio[ref[1]], cs.labels[ref[1]]
+    rng = np.random.default_rng(seed_of(job.seed, cs.source, ref[1]))
+    n = job.per.get(lab, 1) if job.augment else 1
+    xs, ms = [], []
+    for k in range(n):
+        if k == 0:
+            z = a
+        else:
+            bleed = job.pool[int(rng.integers(0, len(job.pool)))]
+            # the hit before: for toms half the time another tom (fills), else any drum
+            same = (job.by_label[lab] if lab in aug.SAME_BEFORE and rng.random() < 0.5
+                    else job.drums)
+            prev = same[int(rng.integers(0, len(same)))]
+            z = aug.augment(a, lab, rng, bleed, prev)
+        x = prepare(z, SR)
+        xs.append(extract_prepared(x))
+        ms.append(mel_patch(x).astype(np.float16))
+    return np.stack(xs), np.stack(ms), LABELS.index(lab), cs.electronic[ref[1]], cs.source
+
+
 def featurize(clip_sets: list[Clips], *, augment: bool, target_per_label: int, seed: int,
-              progress: Callable[[int], None] | None = None) -> FeatureSet:
-    """Features of every clip; with ``augment`` each clip also yields augmented variants."""
+              progress: Callable[[int], None] | None = None,
+              processes: int | None = None) -> FeatureSet:
+    """Features and log-mel patches of every clip; with ``augment`` each clip also yields
+    augmented variants. Runs on ``processes`` worker processes (default: every CPU)."""
+    import multiprocessing as mp
+    import os
+
     all_labels = [lab for cs in clip_sets for lab in cs.labels]
     per = variants_per_clip(all_labels, target_per_label) if augment else {}
-    rng = np.random.default_rng(seed)
     pool = [a for cs in clip_sets for a in cs.audio]
     drums = [a for cs in clip_sets for a, lab in zip(cs.audio, cs.labels, strict=True)
              if lab in aug.DRUM_LABELS] or pool
@@ -203,27 +250,37 @@ def featurize(clip_sets: list[Clips], *, augment: bool, target_per_label: int, s
     for cs in clip_sets:
         for a, lab in zip(cs.audio, cs.labels, strict=True):
             by_label.setdefault(lab, []).append(a)
-    X, y, el, src, clean = [], [], [], [], []
-    for cs in clip_sets:
-        for a, lab, e in zip(cs.audio, cs.labels, cs.electronic, strict=True):
-            n = per.get(lab, 1) if augment else 1
-            for k in range(n):
-                if k == 0:
-                    z = a
-                else:
-                    bleed = pool[int(rng.integers(0, len(pool)))]
-                    # the hit before: for toms half the time another tom (fills), else any
-                    # drum
-                    same = (by_label[lab] if lab in aug.SAME_BEFORE and rng.random() < 0.5
-                            else drums)
-                    prev = same[int(rng.integers(0, len(same)))]
-                    z = aug.augment(a, lab, rng, bleed, prev)
-                X.append(extract(z, SR))
-                y.append(LABELS.index(lab))
-                el.append(e)
-                src.append(cs.source)
-                clean.append(k == 0)
-            if progress is not None:
-                progress(1)
-    return FeatureSet(np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64),
-                      np.asarray(el, dtype=np.int64), np.asarray(src), np.asarray(clean))
+    _JOB[:] = [_Job(clip_sets, per, augment, seed, pool, drums, by_label)]
+    refs = [(i, j) for i, cs in enumerate(clip_sets) for j in range(len(cs.audio))]
+    procs = processes or os.cpu_count() or 1
+    X, M, y, el, src, clean = [], [], [], [], [], []
+    try:
+        if procs > 1 and len(refs) > 64:
+            ctx = mp.get_context("fork")
+            with ctx.Pool(procs) as workers:
+                results = workers.imap(_featurize_clip, refs, chunksize=16)
+                for r in results:
+                    X.append(r[0])
+                    M.append(r[1])
+                    y += [r[2]] * len(r[0])
+                    el += [r[3]] * len(r[0])
+                    src += [r[4]] * len(r[0])
+                    clean += [True] + [False] * (len(r[0]) - 1)
+                    if progress is not None:
+                        progress(1)
+        else:
+            for ref in refs:
+                r = _featurize_clip(ref)
+                X.append(r[0])
+                M.append(r[1])
+                y += [r[2]] * len(r[0])
+                el += [r[3]] * len(r[0])
+                src += [r[4]] * len(r[0])
+                clean += [True] + [False] * (len(r[0]) - 1)
+                if progress is not None:
+                    progress(1)
+    finally:
+        _JOB.clear()
+    return FeatureSet(np.concatenate(X).astype(np.float32), np.concatenate(M),
+                      np.asarray(y, dtype=np.int64), np.asarray(el, dtype=np.int64),
+                      np.asarray(src), np.asarray(clean))

@@ -1,0 +1,69 @@
+"""One-shot classification throughput: the shipped model against its MLP-only half.
+
+    .venv/bin/python bench/classify.py [--clips 300] [--repeats 3]
+
+Builds ``--clips`` seeded synthetic one-shots (0.05–1.5 s, decaying tones and noise bursts,
+44.1 kHz) and times, in the same run and interleaved (best of ``--repeats``):
+
+* reference: preparation + handcrafted features + the 4-MLP ensemble (the previous model),
+* ours: the shipped model (the same plus the log-mel patch and the CNN + features network),
+
+printing clips/s for each and the ratio ours / reference (< 1 means the CNN costs time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from stemcrate.audio import classify as C
+from stemcrate.audio.features import extract_prepared, prepare
+
+
+def _clips(n: int, sr: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(7)
+    out = []
+    for i in range(n):
+        dur = float(rng.uniform(0.05, 1.5))
+        t = np.arange(int(dur * sr)) / sr
+        env = np.exp(-t / rng.uniform(0.02, 0.5))
+        if i % 2:
+            x = np.sin(2 * np.pi * rng.uniform(40, 2000) * t) * env
+        else:
+            x = rng.standard_normal(t.size) * env
+        out.append(x.astype(np.float32))
+    return out
+
+
+def _reference(clips: list[np.ndarray], sr: int) -> np.ndarray:
+    model = C.load_model()
+    feats = np.stack([extract_prepared(prepare(c, sr)) for c in clips])
+    return C._hidden(model, C._standardise(model, feats))[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    sr = 44100
+    clips = _clips(args.clips, sr)
+    C.classify_many(clips[:4], sr)  # load weights, warm caches
+    best = {"reference": float("inf"), "ours": float("inf")}
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        with C._one_blas_thread():
+            _reference(clips, sr)
+        best["reference"] = min(best["reference"], time.perf_counter() - t)
+        t = time.perf_counter()
+        C.classify_many(clips, sr)
+        best["ours"] = min(best["ours"], time.perf_counter() - t)
+    for k, v in best.items():
+        print(f"{k:<10} {args.clips / v:8.1f} clips/s  ({v:.2f} s for {args.clips})")
+    print(f"ratio ours/reference throughput: {best['reference'] / best['ours']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The CNN + features network: numpy inference equals PyTorch, export folds batch norm, the
+trainer learns and is reproducible, old weights are refused clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stemcrate.audio import classifier_net, classify
+from stemcrate.audio.features import PATCH_FRAMES, PATCH_MELS
+from stemcrate.audio.training import net as tnet
+from stemcrate.errors import ModelUnavailableError
+
+
+def test_numpy_forward_equals_torch_with_batch_norm_folded(rng):
+    import torch
+
+    torch.manual_seed(3)
+    model = tnet.build(30, 12)
+    with torch.no_grad():  # non-trivial running statistics, so folding is really tested
+        for bn in model.bns:
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.uniform_(-0.2, 0.2)
+    x = rng.standard_normal((7, 30)).astype(np.float32)
+    m = rng.random((7, PATCH_MELS, PATCH_FRAMES)).astype(np.float32)
+    want_logits, want_el = tnet.torch_forward(model, x, m)
+    params = tnet.export(model)
+    assert not any(k.startswith("bn") for k in params)
+    logits, el, emb = classifier_net.forward(params, x, m)
+    np.testing.assert_allclose(logits, want_logits, atol=2e-5)
+    np.testing.assert_allclose(el, want_el, atol=2e-5)
+    assert emb.shape == (7, tnet.EMBED) and emb.dtype == np.float32 and np.all(emb >= 0)
+
+
+def _toy(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                    np.ndarray]:
+    """Class 0: energy in the low mel rows; class 1: in the high rows. Features are noise,
+    so only the CNN branch can tell them apart."""
+    y = rng.integers(0, 2, n)
+    m = rng.random((n, PATCH_MELS, PATCH_FRAMES)).astype(np.float32) * 0.2
+    for i in range(n):
+        rows = slice(0, 12) if y[i] == 0 else slice(36, 48)
+        m[i, rows, : rng.integers(4, PATCH_FRAMES)] += 0.7
+    x = rng.standard_normal((n, 6)).astype(np.float32)
+    return x, m, y.astype(np.int64), np.full(n, -1, dtype=np.int64)
+
+
+def test_trainer_learns_from_the_patch_and_is_reproducible(rng):
+    x, m, y, el = _toy(rng, 256)
+    p = tnet.train(x, m, y, el, 2, epochs=3, batch=32, seed=5, input_noise=0.0)
+    p2 = tnet.train(x, m, y, el, 2, epochs=3, batch=32, seed=5, input_noise=0.0)
+    for k in p:
+        np.testing.assert_array_equal(p[k], p2[k])  # seeded: identical weights
+    xt, mt, yt, _ = _toy(np.random.default_rng(99), 100)
+    pred = np.argmax(classifier_net.forward(p, xt, mt)[0], axis=1)
+    assert float(np.mean(pred == yt)) >= 0.9
+
+
+def test_weights_without_the_network_are_refused(tmp_path: Path):
+    with np.load(classify.WEIGHTS_PATH, allow_pickle=False) as z:
+        old = {k: z[k] for k in z.files if not k.startswith("cnn_")}
+    path = tmp_path / "classifier.npz"
+    np.savez(path, **old)  # type: ignore[arg-type]
+    with pytest.raises(ModelUnavailableError, match="train-classifier"):
+        classify.load_model(path)
