@@ -15,9 +15,10 @@ TORCH_SPEC ?= torch==2.13.0
 BASIC_PITCH_SPEC ?= basic-pitch==0.4.0
 STAMP := $(VENV)/.stemcrate-installed
 # Debian packages: ffmpeg (decoding), fluidsynth + soundfonts (rendered test/training
-# sounds), espeak-ng + sox (speech for lyrics tests), chromium (dashboard browser tests).
+# sounds), sonic-pi-samples + hydrogen-drumkits (real one-shots for the classifier),
+# espeak-ng + sox (speech for lyrics tests), chromium (dashboard browser tests).
 APT_PACKAGES := ffmpeg fluidsynth fluid-soundfont-gm timgm6mb-soundfont \
-	avldrums.lv2-soundfont hydrogen-drumkits musescore-general-soundfont-small \
+	avldrums.lv2-soundfont hydrogen-drumkits sonic-pi-samples musescore-general-soundfont-small \
 	espeak-ng sox chromium
 APT_RUNTIME := ffmpeg
 

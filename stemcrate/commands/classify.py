@@ -80,6 +80,14 @@ def register(app: typer.Typer) -> None:
         for exe in ("fluidsynth", "espeak-ng"):
             if shutil.which(exe) is None:
                 fail(f"{exe} is not installed; it renders the training data")
+        from stemcrate.audio.training.dataset import SONIC_PI
+        from stemcrate.audio.training.kits import HYDROGEN_DRUMKITS
+
+        for folder, package in ((SONIC_PI, "sonic-pi-samples"),
+                                (HYDROGEN_DRUMKITS, "hydrogen-drumkits")):
+            if not folder.is_dir():
+                fail(f"{folder} not found; install the Debian package {package} (training "
+                     "data)")
         if corpus is None:
             env = os.environ.get("STEMCRATE_CORPUS")
             corpus = Path(env) if env else _REPO_ROOT.parent / "shared" / "corpus"

@@ -160,3 +160,20 @@ def test_loop_context_puts_an_earlier_tail_under_the_new_hit(rng):
     for _ in range(20):
         y = augment.augment(hit, "tom", rng, bleed=None, previous=prev)
         assert np.all(np.isfinite(y)) and 0 < y.size <= 3 * hit.size
+
+
+def test_sonic_pi_split_keeps_families_apart():
+    from stemcrate.audio.training import dataset as ds
+
+    train, test = ds.sonic_pi_split("train"), ds.sonic_pi_split("test")
+    names = [n for n, _ in train + test]
+    assert sorted(names) == sorted(ds.SONIC_PI_LABELS)  # every labelled sample, once
+    fam_train = {ds.sonic_pi_family(n) for n, _ in train}
+    assert not fam_train & {ds.sonic_pi_family(n) for n, _ in test}
+    assert ds.sonic_pi_family("tabla_ghe3") == ds.sonic_pi_family("tabla_ghe7") == "tabla_ghe"
+    assert ds.sonic_pi_family("drum_tom_hi_soft") == "drum_tom_hi"
+    held_out = {lab for _, lab in test}
+    assert {"kick", "snare", "tom", "percussion", "bass"} <= held_out
+    # the Debian package sonic-pi-samples (installed by `make test`) holds every one
+    missing = [n for n in ds.SONIC_PI_LABELS if not (ds.SONIC_PI / f"{n}.flac").is_file()]
+    assert not missing, f"sonic-pi-samples lacks {missing}"

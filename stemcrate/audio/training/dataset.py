@@ -17,7 +17,15 @@ sf:Red_Zeppelin_4_LV2  real recorded kit (avldrums)                             
 hydrogen:<test kits>   real sampled kits (see TEST_KITS)                        test_real
 librispeech            corpus 198-209-0000.ogg (real read speech), chopped      test_real
 trumpet                corpus solo trumpet, chopped                             test_real
+sonic-pi-train         Sonic Pi's real one-shots (drum machines, acoustic       train
+                       drums, tabla, basses, guitar, fx), half of the families
+sonic-pi-test          the other half of the families                          test_sonicpi
 =====================  ======================================================  ==========
+
+The Sonic Pi samples (Debian ``sonic-pi-samples``) are split by *family* (``tabla_ghe1..8``
+is one family, so is ``drum_tom_hi_hard``/``_soft``): within each label the families sorted
+by name alternate between training and test. The two halves come from one collection, so
+``test_sonicpi`` is reported on its own, apart from the fully independent ``test_real``.
 
 Rendered clips are cached as int16 ``.npz`` under ``build/classifier-data/clips/`` (never
 committed); everything is seeded, so a rebuild gives the same clips.
@@ -26,6 +34,7 @@ committed); everything is seeded, so a rebuild gives the same clips.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +55,75 @@ TRAIN_KITS = ("Audiophob", "BJA_Pacific", "ColomboAcousticDrumkit", "ElectricEmp
               "The Black Pearl 1.0", "circAfrique v4", "rumpf_kit_z01_h2")
 TEST_KITS = ("ForzeeStereo", "HardElectro1", "Gimme A Hand 1.0", "VariBreaks")
 CACHE_VERSION = "v1"
+SONIC_PI = Path("/usr/share/sonic-pi/samples")
+
+
+def _named(label: str, names: str) -> dict[str, str]:
+    return {n: label for n in names.split()}
+
+
+#: the Sonic Pi samples whose label is clear (loops, drones, beeps and noises are left out)
+SONIC_PI_LABELS: dict[str, str] = {
+    **_named("kick", "bd_808 bd_ada bd_boom bd_fat bd_gas bd_haus bd_klub bd_mehackit bd_pure "
+                     "bd_sone bd_tek bd_zome bd_zum drum_bass_hard drum_bass_soft "
+                     "drum_heavy_kick elec_hollow_kick elec_soft_kick"),
+    **_named("snare", "sn_dolf sn_dub sn_generic sn_zome drum_snare_hard drum_snare_soft "
+                      "elec_filt_snare elec_hi_snare elec_lo_snare elec_mid_snare elec_snare"),
+    **_named("hihat_closed", "drum_cymbal_closed drum_cymbal_pedal"),
+    **_named("hihat_open", "drum_cymbal_open"),
+    **_named("cymbal", "drum_cymbal_hard drum_cymbal_soft drum_splash_hard drum_splash_soft "
+                       "elec_cymbal"),
+    **_named("tom", "drum_tom_hi_hard drum_tom_hi_soft drum_tom_lo_hard drum_tom_lo_soft "
+                    "drum_tom_mid_hard drum_tom_mid_soft elec_fuzz_tom"),
+    **_named("percussion", "drum_cowbell elec_triangle elec_wood tabla_dhec tabla_ghe1 "
+                           "tabla_ghe2 tabla_ghe3 tabla_ghe4 tabla_ghe5 tabla_ghe6 tabla_ghe7 "
+                           "tabla_ghe8 tabla_ke1 tabla_ke2 tabla_ke3 tabla_na tabla_na_o "
+                           "tabla_na_s tabla_re tabla_tas1 tabla_tas2 tabla_tas3 tabla_te1 "
+                           "tabla_te2 tabla_te_m tabla_te_ne tabla_tun1 tabla_tun2 tabla_tun3"),
+    **_named("clap", "perc_snap perc_snap2"),
+    **_named("bass", "bass_dnb_f bass_drop_c bass_hard_c bass_hit_c bass_thick_c bass_trance_c "
+                     "bass_voxy_c bass_voxy_hit_c bass_woodsy_c glitch_bass_g"),
+    **_named("melodic", "guit_e_fifths guit_em9 guit_harmonics guit_e_slide ambi_piano"),
+    **_named("vocal", "ambi_choir"),
+    **_named("fx", "vinyl_backspin vinyl_rewind vinyl_scratch perc_swoosh ambi_swoosh "
+                   "ambi_dark_woosh misc_cineboom ambi_lunar_land"),
+}
+#: Sonic Pi families from drum machines / synths (the "electronic" head's target)
+_SONIC_PI_ELECTRONIC = ("bd_", "elec_", "sn_", "bass_", "glitch_")
+
+
+def sonic_pi_family(name: str) -> str:
+    """``tabla_ghe3`` → ``tabla_ghe``, ``drum_tom_hi_soft`` → ``drum_tom_hi``."""
+    return re.sub(r"_(hard|soft|o|s|m|ne)$", "", re.sub(r"\d+$", "", name))
+
+
+def sonic_pi_split(half: str) -> list[tuple[str, str]]:
+    """(name, label) of the ``"train"`` or ``"test"`` half: per label, the families sorted
+    by name alternate train, test, train, … (a label with one family is train only)."""
+    out = []
+    for label in LABELS:
+        fams = sorted({sonic_pi_family(n) for n, lab in SONIC_PI_LABELS.items()
+                       if lab == label})
+        mine = set(fams[0::2] if half == "train" else fams[1::2])
+        out += sorted((n, label) for n, lab in SONIC_PI_LABELS.items()
+                      if lab == label and sonic_pi_family(n) in mine)
+    return out
+
+
+def _sonic_pi(half: str) -> tuple[list[F64], list[str], list[int]]:
+    from stemcrate.audio.decode import load_audio
+
+    if not SONIC_PI.is_dir():
+        raise FileNotFoundError(f"{SONIC_PI} not found: install the Debian package "
+                                "sonic-pi-samples")
+    audio, labels, elec = [], [], []
+    for name, label in sonic_pi_split(half):
+        y, _ = load_audio(SONIC_PI / f"{name}.flac", sr=SR, mono=True)
+        audio.append(np.asarray(y[0, : int(1.6 * SR)], dtype=np.float64))
+        labels.append(label)
+        elec.append(-1 if label in ("vocal", "melodic", "fx")
+                    else int(name.startswith(_SONIC_PI_ELECTRONIC)))
+    return audio, labels, elec
 
 
 @dataclass
@@ -129,11 +207,13 @@ def sources(corpus: Path | None) -> dict[str, tuple[str, Callable[[], tuple[list
         "hydrogen-train": ("train", lambda: _hydrogen(TRAIN_KITS)),
         "synth": ("train", lambda: _synth(14)),
         "espeak-train": ("train", lambda: _espeak(voice.TRAIN_VOICES, 90, 15)),
+        "sonic-pi-train": ("train", lambda: _sonic_pi("train")),
         "sf-TimGM6mb": ("test_sf", lambda: _render_gm("TimGM6mb.sf2", 21)),
         "espeak-test": ("test_sf", lambda: _espeak(voice.TEST_VOICES, 60, 22)),
         "sf-Red_Zeppelin_4_LV2": ("test_real",
                                   lambda: _render_kit_sf("Red_Zeppelin_4_LV2.sf2", 23)),
         "hydrogen-test": ("test_real", lambda: _hydrogen(TEST_KITS)),
+        "sonic-pi-test": ("test_sonicpi", lambda: _sonic_pi("test")),
     }
     if corpus is not None and (corpus / "198-209-0000.ogg").exists():
         c = corpus
@@ -167,6 +247,10 @@ def load_source(name: str, split: str, loader: Callable[[], tuple[list[F64], lis
                         scale=scale, labels=np.array(labels), electronic=np.array(elec))
     tmp.replace(path)
     return load_source(name, split, loader, cache)
+
+
+#: sources whose clips get more augmented variants than their label's share (few real clips)
+VARIANTS_OF_SOURCE = {"sonic-pi-train": 8}
 
 
 def variants_per_clip(labels: list[str], target: int) -> dict[str, int]:
@@ -215,7 +299,7 @@ def _featurize_clip(ref: tuple[int, int]) -> tuple[npt.NDArray[np.float32],
     cs = job.clip_sets[ref[0]]
     a, lab = cs.audio[ref[1]], cs.labels[ref[1]]
     rng = np.random.default_rng(seed_of(job.seed, cs.source, ref[1]))
-    n = job.per.get(lab, 1) if job.augment else 1
+    n = max(job.per.get(lab, 1), VARIANTS_OF_SOURCE.get(cs.source, 0)) if job.augment else 1
     xs, ms = [], []
     for k in range(n):
         if k == 0:
