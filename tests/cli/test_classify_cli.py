@@ -17,7 +17,7 @@ from stemcrate.audio.training.train import scores
 from stemcrate.commands.classify import register
 
 # docs/classifier_report.md: macro-F1 0.852 on the held-out synthetic sources (TimGM6mb +
-# unseen espeak voices; this handful of 35 scores 0.95 with the shipped weights, one tom
+# unseen espeak voices; this handful scores 0.95 with the shipped weights, one tom
 # called percussion). The bar sits a little below the reported number.
 MIN_MACRO_F1 = 0.82
 
