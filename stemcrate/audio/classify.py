@@ -19,9 +19,11 @@ Public API (stable; the slicer, the pipeline and the dashboard call these)
     (what kind of sound) joined with a PCA projection of the standardised features (timbre,
     envelope, pitch detail).
 ``embed_many(clips, sr) -> np.ndarray``  float32 (N, EMBEDDING_DIM).
+``predict_prepared(model, feats, patches)``  label and electronic probabilities from
+    features and log-mel patches already computed (training evaluates through this).
 ``EMBEDDING_DIM: int``  (128)
 ``WEIGHTS_PATH: Path``  ``stemcrate/audio/weights/classifier.npz`` (numpy arrays only).
-``model_id() -> str``   ``"stemcrate-oneshot-mlp@<sha256[:12] of the weights>"`` for manifests.
+``model_id() -> str``   ``"stemcrate-oneshot-mlp-cnn@<sha256[:12] of the weights>"`` for manifests.
 
 ``stem_kind`` — a prior from the stem a slice came from
     ``"drums"``, ``"bass"``, ``"vocals"``, ``"other"``, ``"guitar"``, ``"piano"`` or None (no
@@ -118,7 +120,9 @@ class Classification:
 
 
 @dataclass(frozen=True)
-class _Model:
+class Model:
+    """The loaded weights (see :func:`load_model`)."""
+
     mean: npt.NDArray[np.float32]
     std: npt.NDArray[np.float32]
     members: tuple[dict[str, npt.NDArray[np.float32]], ...]
@@ -131,14 +135,15 @@ class _Model:
 
 
 _LOCK = threading.Lock()
-_CACHE: dict[Path, _Model] = {}
+_CACHE: dict[Path, Model] = {}
 
 
-def load_model(path: Path | None = None) -> _Model:
-    """Load (once per process, thread-safe) the weights at ``path`` (default WEIGHTS_PATH)."""
+def load_model(path: Path | None = None, *, reload: bool = False) -> Model:
+    """Load (once per process, thread-safe) the weights at ``path`` (default WEIGHTS_PATH);
+    ``reload`` reads the file again (after training rewrote it)."""
     p = Path(path) if path is not None else WEIGHTS_PATH
     with _LOCK:
-        if p in _CACHE:
+        if p in _CACHE and not reload:
             return _CACHE[p]
         if not p.is_file():
             raise ModelUnavailableError(
@@ -162,7 +167,7 @@ def load_model(path: Path | None = None) -> _Model:
                     raise ModelUnavailableError(
                         f"sample classifier weights {p} have no CNN network (an older "
                         "format); retrain with `stemcrate train-classifier`")
-                model = _Model(z["mean"].astype(np.float32), z["std"].astype(np.float32),
+                model = Model(z["mean"].astype(np.float32), z["std"].astype(np.float32),
                                members, z["pca"].astype(np.float32),
                                z["bright_lo"].astype(np.float32),
                                z["bright_hi"].astype(np.float32),
@@ -182,7 +187,7 @@ def model_id() -> str:
     return f"stemcrate-oneshot-mlp-cnn@{load_model().digest[:12]}"
 
 
-def _hidden(model: _Model, z: npt.NDArray[np.float32]) -> tuple[
+def _hidden(model: Model, z: npt.NDArray[np.float32]) -> tuple[
         npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """MLPs only: (probabilities (N, C), electronic (N,)) averaged over members; hidden
     (N, H) of the first member."""
@@ -200,10 +205,13 @@ def _hidden(model: _Model, z: npt.NDArray[np.float32]) -> tuple[
             hid[0].astype(np.float32))
 
 
-def _predict(model: _Model, z: npt.NDArray[np.float32], patches: npt.NDArray[np.float32]
-             ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """(probabilities (N, C), electronic probability (N,)) of the whole model: the MLP
-    ensemble's mean mixed with the CNN + features network (``net_weight``)."""
+def predict_prepared(model: Model, feats: npt.NDArray[np.float32],
+                     patches: npt.NDArray[np.float32]
+                     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """(label probabilities (N, C), electronic probability (N,)) of the whole model, before
+    any stem prior: the MLP ensemble's mean mixed with the CNN + features network
+    (``net_weight``). ``feats``: raw features (N, N_FEATURES); ``patches``: (N, 48, 64)."""
+    z = _standardise(model, feats)
     p_mlp, e_mlp, _ = _hidden(model, z)
     logits, e_logit, _ = classifier_net.forward(model.net, z, patches)
     logits = logits - logits.max(axis=1, keepdims=True)
@@ -215,7 +223,7 @@ def _predict(model: _Model, z: npt.NDArray[np.float32], patches: npt.NDArray[np.
             ((1 - w) * e_mlp + w * e_net).astype(np.float32))
 
 
-def _standardise(model: _Model, feats: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+def _standardise(model: Model, feats: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return np.clip((feats - model.mean) / model.std, -8.0, 8.0).astype(np.float32)
 
 
@@ -231,7 +239,7 @@ def note_name(f0: float) -> str:
 _IDX = {n: i for i, n in enumerate(FEATURE_NAMES)}
 
 
-def _tags(label: str, feats: npt.NDArray[np.float32], electronic: float, model: _Model,
+def _tags(label: str, feats: npt.NDArray[np.float32], electronic: float, model: Model,
           f0: float, harm: float, clipped: bool) -> tuple[str, ...]:
     tags: list[str] = []
     eff_s = (10 ** (float(feats[_IDX["duration"]]) * 3.5) - 1) / 1000.0
@@ -313,12 +321,11 @@ def classify_many(clips: Sequence[npt.ArrayLike], sr: int, *,
         return _classify_many(model, clips, sr, prior)
 
 
-def _classify_many(model: _Model, clips: Sequence[npt.ArrayLike], sr: int,
+def _classify_many(model: Model, clips: Sequence[npt.ArrayLike], sr: int,
                    prior: npt.NDArray[np.float64] | None) -> list[Classification]:
     prepared = [prepare(c, sr) for c in clips]
     feats = np.stack([extract_prepared(x) for x in prepared])
-    probs, elec = _predict(model, _standardise(model, feats),
-                           np.stack([mel_patch(x) for x in prepared]))
+    probs, elec = predict_prepared(model, feats, np.stack([mel_patch(x) for x in prepared]))
     out = []
     for i, c in enumerate(clips):
         p = probs[i].astype(np.float64)
@@ -365,4 +372,5 @@ def embed(y: npt.ArrayLike, sr: int) -> npt.NDArray[np.float32]:
 
 __all__ = ["LABELS", "EMBEDDING_DIM", "WEIGHTS_PATH", "STEM_PRIORS", "Classification",
            "classify", "classify_many", "embed", "embed_many", "model_id", "note_name",
+           "predict_prepared", "Model",
            "load_model", "FEATURE_SR", "N_FEATURES"]

@@ -420,7 +420,7 @@ def extract_prepared(prepared: npt.NDArray[np.floating]) -> Array:
 
 PATCH_MELS = 48
 PATCH_FRAMES = 64
-PATCH_HOP = 256
+PATCH_HOP = HOP  # the patch reuses the features' STFT framing (_stft_power)
 _PATCH_FLOOR_DB = -80.0
 
 
@@ -442,12 +442,8 @@ def mel_patch(prepared: npt.NDArray[np.floating]) -> Array:
     out = np.zeros((PATCH_MELS, PATCH_FRAMES), dtype=np.float32)
     if x.size == 0 or float(np.max(np.abs(x))) <= 0.0:
         return out
-    pad = N_FFT // 2
-    padded = np.concatenate([np.zeros(pad), x, np.zeros(pad)])
-    n = min(PATCH_FRAMES, max(1, 1 + (padded.size - N_FFT) // PATCH_HOP))
-    idx = np.arange(n)[:, None] * PATCH_HOP + np.arange(N_FFT)[None, :]
-    frames = padded[idx] * _window(N_FFT)[None, :]
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2 / (np.sum(_window(N_FFT) ** 2) / 2)
+    power = _stft_power(x)[:PATCH_FRAMES] / (np.sum(_window(N_FFT) ** 2) / 2)
+    n = power.shape[0]
     db = _db(power @ _patch_bank_t())  # (n, PATCH_MELS)
     out[:, :n] = np.clip((db.T - _PATCH_FLOOR_DB) / (10.0 - _PATCH_FLOOR_DB), 0.0, 1.0)
     return out

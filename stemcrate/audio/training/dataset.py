@@ -33,9 +33,10 @@ committed); everything is seeded, so a rebuild gives the same clips.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -291,8 +292,12 @@ class _Job:
 _JOB: list[_Job] = []
 
 
-def _featurize_clip(ref: tuple[int, int]) -> tuple[npt.NDArray[np.float32],
-                                                   npt.NDArray[np.float16], int, int, str]:
+#: features (V, F), patches (V, 48, 64), label index, electronic, source of one clip's V
+#: vectors (the clean clip first, then its augmented variants)
+_ClipResult = tuple[npt.NDArray[np.float32], npt.NDArray[np.float16], int, int, str]
+
+
+def _featurize_clip(ref: tuple[int, int]) -> _ClipResult:
     """Features + patches of clip ``ref`` = (set index, clip index) and its variants; each clip
     has its own seeded generator, so the result does not depend on worker scheduling."""
     job = _JOB[0]
@@ -338,33 +343,23 @@ def featurize(clip_sets: list[Clips], *, augment: bool, target_per_label: int, s
     refs = [(i, j) for i, cs in enumerate(clip_sets) for j in range(len(cs.audio))]
     procs = processes or os.cpu_count() or 1
     X, M, y, el, src, clean = [], [], [], [], [], []
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(_JOB.clear)
+        results: Iterator[_ClipResult]
         if procs > 1 and len(refs) > 64:
-            ctx = mp.get_context("fork")
-            with ctx.Pool(procs) as workers:
-                results = workers.imap(_featurize_clip, refs, chunksize=16)
-                for r in results:
-                    X.append(r[0])
-                    M.append(r[1])
-                    y += [r[2]] * len(r[0])
-                    el += [r[3]] * len(r[0])
-                    src += [r[4]] * len(r[0])
-                    clean += [True] + [False] * (len(r[0]) - 1)
-                    if progress is not None:
-                        progress(1)
+            workers = stack.enter_context(mp.get_context("fork").Pool(procs))
+            results = workers.imap(_featurize_clip, refs, chunksize=16)
         else:
-            for ref in refs:
-                r = _featurize_clip(ref)
-                X.append(r[0])
-                M.append(r[1])
-                y += [r[2]] * len(r[0])
-                el += [r[3]] * len(r[0])
-                src += [r[4]] * len(r[0])
-                clean += [True] + [False] * (len(r[0]) - 1)
-                if progress is not None:
-                    progress(1)
-    finally:
-        _JOB.clear()
+            results = map(_featurize_clip, refs)
+        for xs, ms, label, elec, source in results:
+            X.append(xs)
+            M.append(ms)
+            y += [label] * len(xs)
+            el += [elec] * len(xs)
+            src += [source] * len(xs)
+            clean += [True] + [False] * (len(xs) - 1)
+            if progress is not None:
+                progress(1)
     return FeatureSet(np.concatenate(X).astype(np.float32), np.concatenate(M),
                       np.asarray(y, dtype=np.int64), np.asarray(el, dtype=np.int64),
                       np.asarray(src), np.asarray(clean))

@@ -28,7 +28,8 @@ _CH = (1, WIDTH, 2 * WIDTH, 4 * WIDTH, 6 * WIDTH)
 _ROWS = 6  # 48 mel rows after three 2× poolings
 
 
-def _build(n_features: int, n_classes: int) -> Any:
+def build(n_features: int, n_classes: int) -> Any:
+    """A freshly initialised torch network (training, and tests of the numpy forward)."""
     import torch
     from torch import nn
     from torch.nn import functional as fn
@@ -76,7 +77,7 @@ def train(x: F32, patches: npt.NDArray[np.floating], y: npt.NDArray[np.int64],
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     gen = torch.Generator().manual_seed(seed)
-    net = _build(x.shape[1], n_classes)
+    net = build(x.shape[1], n_classes)
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
     mt = torch.from_numpy(np.asarray(patches, dtype=np.float16))
     yt = torch.from_numpy(y.astype(np.int64))
@@ -143,8 +144,3 @@ def torch_forward(net: Any, x: F32, patches: F32) -> tuple[F32, F32]:
     with torch.no_grad():
         lg, el = net(torch.from_numpy(x), torch.from_numpy(patches))
     return lg.numpy(), el.numpy()
-
-
-def build(n_features: int, n_classes: int) -> Any:
-    """A freshly initialised torch network (for tests of the numpy forward pass)."""
-    return _build(n_features, n_classes)
