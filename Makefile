@@ -15,11 +15,14 @@ TORCH_SPEC ?= torch==2.13.0
 BASIC_PITCH_SPEC ?= basic-pitch==0.4.0
 STAMP := $(VENV)/.stemcrate-installed
 # Debian packages: ffmpeg (decoding), fluidsynth + soundfonts (rendered test/training
-# sounds), sonic-pi-samples + hydrogen-drumkits (real one-shots for the classifier),
-# espeak-ng + sox (speech for lyrics tests), chromium (dashboard browser tests).
+# sounds), sonic-pi-samples, lmms-common, hydrogen-drumkits, hydrogen-data (real one-shots
+# for the classifier), csound-soundfont (one more GM bank for its training),
+# espeak-ng + sox (speech for lyrics tests), flite (voices for classifier training),
+# chromium (dashboard browser tests).
 APT_PACKAGES := ffmpeg fluidsynth fluid-soundfont-gm timgm6mb-soundfont \
-	avldrums.lv2-soundfont hydrogen-drumkits sonic-pi-samples musescore-general-soundfont-small \
-	espeak-ng sox chromium
+	avldrums.lv2-soundfont hydrogen-drumkits hydrogen-data sonic-pi-samples lmms-common \
+	csound-soundfont musescore-general-soundfont-small \
+	espeak-ng flite sox chromium
 APT_RUNTIME := ffmpeg
 
 .PHONY: up test deps system-deps system-deps-runtime lint typecheck unit bench clean

@@ -6,7 +6,7 @@ Builds ``--clips`` seeded synthetic one-shots (0.05–1.5 s, decaying tones and 
 44.1 kHz) and times, in the same run and interleaved (best of ``--repeats``):
 
 * reference: preparation + handcrafted features + the 4-MLP ensemble (the previous model),
-* ours: the shipped model (the same plus the log-mel patch and the CNN + features network),
+* ours: the shipped model (the same plus the log-mel patch and the CNN + features networks),
 
 printing clips/s for each and the ratio ours / reference (< 1 means the CNN costs time).
 """

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -130,8 +131,8 @@ class Model:
     bright_lo: npt.NDArray[np.float32]
     bright_hi: npt.NDArray[np.float32]
     digest: str
-    net: dict[str, npt.NDArray[np.float32]]  # CNN + features network (classifier_net)
-    net_weight: float  # its share of the label probabilities (the MLP mean has the rest)
+    nets: tuple[dict[str, npt.NDArray[np.float32]], ...]  # CNN + features networks (seeds)
+    net_weight: float  # their mean's share of the label probabilities (the MLPs have the rest)
 
 
 _LOCK = threading.Lock()
@@ -161,9 +162,12 @@ def load_model(path: Path | None = None, *, reload: bool = False) -> Model:
                 members = tuple({k: z[f"m{i}_{k}"].astype(np.float32)
                                  for k in ("w1", "b1", "w2", "b2", "w3", "b3", "we", "be")}
                                 for i in range(n))
-                net = {k.removeprefix("cnn_"): z[k].astype(np.float32) for k in z.files
-                       if k.startswith("cnn_") and k != "cnn_weight"}
-                if not net:
+                nets: dict[int, dict[str, npt.NDArray[np.float32]]] = {}
+                for k in z.files:  # cnn_<array> (one network) or cnn<i>_<array> (several)
+                    m = re.fullmatch(r"cnn(\d*)_(.+)", k)
+                    if m and k != "cnn_weight":
+                        nets.setdefault(int(m[1] or 0), {})[m[2]] = z[k].astype(np.float32)
+                if not nets:
                     raise ModelUnavailableError(
                         f"sample classifier weights {p} have no CNN network (an older "
                         "format); retrain with `stemcrate train-classifier`")
@@ -171,7 +175,8 @@ def load_model(path: Path | None = None, *, reload: bool = False) -> Model:
                                members, z["pca"].astype(np.float32),
                                z["bright_lo"].astype(np.float32),
                                z["bright_hi"].astype(np.float32),
-                               hashlib.sha256(raw).hexdigest(), net,
+                               hashlib.sha256(raw).hexdigest(),
+                               tuple(nets[i] for i in sorted(nets)),
                                float(z["cnn_weight"]))
         except ModelUnavailableError:
             raise
@@ -209,15 +214,19 @@ def predict_prepared(model: Model, feats: npt.NDArray[np.float32],
                      patches: npt.NDArray[np.float32]
                      ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """(label probabilities (N, C), electronic probability (N,)) of the whole model, before
-    any stem prior: the MLP ensemble's mean mixed with the CNN + features network
-    (``net_weight``). ``feats``: raw features (N, N_FEATURES); ``patches``: (N, 48, 64)."""
+    any stem prior: the MLP ensemble's mean mixed with the mean of the CNN + features
+    networks (``net_weight``). ``feats``: raw features (N, N_FEATURES); ``patches``:
+    (N, 48, 64)."""
     z = _standardise(model, feats)
     p_mlp, e_mlp, _ = _hidden(model, z)
-    logits, e_logit, _ = classifier_net.forward(model.net, z, patches)
-    logits = logits - logits.max(axis=1, keepdims=True)
-    p_net = np.exp(logits)
-    p_net /= p_net.sum(axis=1, keepdims=True)
-    e_net = 1.0 / (1.0 + np.exp(-e_logit))
+    p_net = np.zeros_like(p_mlp)
+    e_net = np.zeros_like(e_mlp)
+    for net in model.nets:
+        logits, e_logit, _ = classifier_net.forward(net, z, patches)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p_net += p / p.sum(axis=1, keepdims=True) / len(model.nets)
+        e_net += 1.0 / (1.0 + np.exp(-e_logit)) / len(model.nets)
     w = model.net_weight
     return (((1 - w) * p_mlp + w * p_net).astype(np.float32),
             ((1 - w) * e_mlp + w * e_net).astype(np.float32))

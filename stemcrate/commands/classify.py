@@ -77,17 +77,15 @@ def register(app: typer.Typer) -> None:
         from stemcrate.audio.classify import WEIGHTS_PATH
         from stemcrate.audio.training.train import run
 
-        for exe in ("fluidsynth", "espeak-ng"):
+        for exe in ("fluidsynth", "espeak-ng", "flite"):
             if shutil.which(exe) is None:
                 fail(f"{exe} is not installed; it renders the training data")
-        from stemcrate.audio.training.dataset import SONIC_PI
-        from stemcrate.audio.training.kits import HYDROGEN_DRUMKITS
+        from stemcrate.audio.training.dataset import missing_files
 
-        for folder, package in ((SONIC_PI, "sonic-pi-samples"),
-                                (HYDROGEN_DRUMKITS, "hydrogen-drumkits")):
-            if not folder.is_dir():
-                fail(f"{folder} not found; install the Debian package {package} (training "
-                     "data)")
+        missing = missing_files()
+        if missing:
+            fail("training data missing (`make system-deps` installs it):\n  "
+                 + "\n  ".join(missing))
         if corpus is None:
             env = os.environ.get("STEMCRATE_CORPUS")
             corpus = Path(env) if env else _REPO_ROOT.parent / "shared" / "corpus"

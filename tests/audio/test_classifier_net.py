@@ -62,8 +62,35 @@ def test_trainer_learns_from_the_patch_and_is_reproducible(rng):
 
 def test_weights_without_the_network_are_refused(tmp_path: Path):
     with np.load(classify.WEIGHTS_PATH, allow_pickle=False) as z:
-        old = {k: z[k] for k in z.files if not k.startswith("cnn_")}
+        old = {k: z[k] for k in z.files if not k.startswith("cnn")}
     path = tmp_path / "classifier.npz"
     np.savez(path, **old)  # type: ignore[arg-type]
     with pytest.raises(ModelUnavailableError, match="train-classifier"):
         classify.load_model(path)
+
+
+def test_several_networks_are_averaged(tmp_path: Path):
+    """Weights with networks cnn0_*, cnn1_* load as a seed ensemble whose probabilities are
+    the networks' mean: two copies of one network give that network's predictions."""
+    import re
+
+    rng = np.random.default_rng(3)
+    feats = rng.normal(size=(6, len(classify.FEATURE_NAMES))).astype(np.float32)
+    patches = rng.normal(size=(6, 48, 64)).astype(np.float32)
+    with np.load(classify.WEIGHTS_PATH, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    first = {m[2]: v for k, v in arrays.items()
+             if (m := re.fullmatch(r"cnn(\d*)_(.+)", k)) and k != "cnn_weight" and
+             int(m[1] or 0) == 0}
+    rest = {k: v for k, v in arrays.items() if not re.fullmatch(r"cnn\d*_.+", k)}
+    rest["cnn_weight"] = arrays["cnn_weight"]
+    one, two = tmp_path / "one.npz", tmp_path / "two.npz"
+    np.savez(one, **rest, **{f"cnn0_{k}": v for k, v in first.items()})  # type: ignore[arg-type]
+    np.savez(two, **rest, **{f"cnn{i}_{k}": v for i in (0, 1)  # type: ignore[arg-type]
+                             for k, v in first.items()})
+    m1, m2 = classify.load_model(one), classify.load_model(two)
+    assert len(m1.nets) == 1 and len(m2.nets) == 2
+    p1, e1 = classify.predict_prepared(m1, feats, patches)
+    p2, e2 = classify.predict_prepared(m2, feats, patches)
+    np.testing.assert_allclose(p1, p2, atol=1e-6)
+    np.testing.assert_allclose(e1, e2, atol=1e-6)

@@ -6,9 +6,11 @@ noise impulse response), stem bleed (another clip 15–30 dB down), background n
 chop (0–4 ms cut off the front), loop context for drum hits (the still-ringing tail of an
 earlier hit under this one, as a drum slicer cuts a hit out of a groove: a tom played right
 after a lower tom, a hat over a ringing crash; the new hit stays the loudest onset and the
-label stays its own) and truncation to short grains (per label: never shorter than what keeps
+label stays its own), truncation to short grains (per label: never shorter than what keeps
 the label true — an open hat cut to 30 ms is a closed hat), more often in loop context, where
-the next hit cuts the slice.
+the next hit cuts the slice, and for melodic and bass notes a grain cut from inside the note
+(no attack: what a slicer chops out of a held note or chord, as vocal chops are cut out of
+words; without it every attack-less harmonic grain looks like a voice).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy.typing as npt
 from scipy.signal import butter, fftconvolve, sosfilt
 
 from stemcrate.audio.features import FEATURE_SR, resample
+from stemcrate.audio.training.voice import chop
 
 SR = FEATURE_SR
 F64 = npt.NDArray[np.float64]
@@ -52,6 +55,10 @@ def reverb(x: F64, rng: np.random.Generator) -> F64:
     dry = np.concatenate([x, np.zeros(wet.size - x.size)])
     return np.asarray((1 - mix) * dry + mix * wet * (np.max(np.abs(x)) / (np.max(np.abs(wet))
                                                                           + 1e-12)))
+
+
+#: how often a tonal clip becomes a grain cut from inside it (:func:`.voice.chop`)
+MID_GRAIN_P: dict[str, float] = {"melodic": 0.35, "bass": 0.2}
 
 
 #: labels of drum hits that get loop context (an earlier hit's tail under them)
@@ -129,7 +136,10 @@ def augment(x: F64, label: str, rng: np.random.Generator,
         y = with_previous_hit(y, previous, rng)
     lo = MIN_TRUNC.get(label)
     p_trunc = 0.5 if label == "vocal" or in_loop else 0.15
-    if lo is not None and rng.random() < p_trunc:
+    if rng.random() < MID_GRAIN_P.get(label, 0.0):
+        grains = chop(y, 1, rng)
+        y = grains[0] if grains else y
+    elif lo is not None and rng.random() < p_trunc:
         dur = float(np.exp(rng.uniform(np.log(lo), np.log(max(lo * 1.01, 0.6)))))
         n = max(int(dur * SR), 16)
         if n < y.size:

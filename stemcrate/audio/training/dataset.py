@@ -7,10 +7,14 @@ source                 what                                                    s
 =====================  ======================================================  ==========
 sf:FluidR3_GM          GM drums (8 kits) + bass/melodic/fx programs             train
 sf:MuseScore_General   same jobs (MuseScore General, derived from FluidR3)      train
+sf:csound_GMbank       same jobs (Csound's small GM bank, Debian csound-sf)     train
 sf:Black_Pearl_4_LV2   real recorded kit (avldrums), GM keys                    train
-hydrogen:<train kits>  real sampled kits (see TRAIN_KITS)                       train
+hydrogen:<train kits>  real sampled kits (see TRAIN_KITS; GMRockKit and the      train
+                       TR808 emulation come with Debian hydrogen-data)
 synth                  808/909-style drums, percussion, fx, synth bass/notes    train
 espeak:train           espeak-ng speech and vowels, 12 voices, chopped          train
+flite:train            flite speech and vowels, 4 voices (kal16 diphone; awb,   train
+                       rms, slt statistical voices of recorded speakers)
 sf:TimGM6mb            GM drums + bass/melodic/fx (independent soundfont)       test_sf
 espeak:test            6 other espeak-ng voices, chopped                        test_sf
 sf:Red_Zeppelin_4_LV2  real recorded kit (avldrums)                             test_real
@@ -19,23 +23,28 @@ librispeech            corpus 198-209-0000.ogg (real read speech), chopped      
 trumpet                corpus solo trumpet, chopped                             test_real
 sonic-pi-train         Sonic Pi's real one-shots (drum machines, acoustic       train
                        drums, tabla, basses, guitar, fx), half of the families
-sonic-pi-test          the other half of the families                          test_sonicpi
+lmms-train             LMMS's samples (drums, basses, instruments, pads, fx),   train
+                       half of the families
+sonic-pi-test          the other half of the Sonic Pi families                  test_packs
+lmms-test              the other half of the LMMS families                      test_packs
 =====================  ======================================================  ==========
 
-The Sonic Pi samples (Debian ``sonic-pi-samples``) are split by *family* (``tabla_ghe1..8``
-is one family, so is ``drum_tom_hi_hard``/``_soft``): within each label the families sorted
-by name alternate between training and test. The two halves come from one collection, so
-``test_sonicpi`` is reported on its own, apart from the fully independent ``test_real``.
+The sample packs (:mod:`.packs`) are split by *family* (``tabla_ghe1..8`` is one family, so
+is ``drum_tom_hi_hard``/``_soft``): within each label the families sorted by name alternate
+between training and test. The two halves of a pack come from one collection, so
+``test_packs`` is reported on its own, apart from the fully independent ``test_real``. Long
+tonal samples (bass, vocal, melodic) also give grains and phrases cut from them
+(:func:`.voice.chop`), as a slicer would cut them from a stem.
 
 Rendered clips are cached as int16 ``.npz`` under ``build/classifier-data/clips/`` (never
-committed); everything is seeded, so a rebuild gives the same clips.
+committed), named after the source and a digest of its recipe (what it renders or reads), so
+a changed source is rebuilt; everything is seeded, so a rebuild gives the same clips.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,85 +54,67 @@ import numpy.typing as npt
 
 from stemcrate.audio.features import FEATURE_SR, extract_prepared, mel_patch, prepare
 from stemcrate.audio.training import augment as aug
-from stemcrate.audio.training import kits, render, synth, voice
+from stemcrate.audio.training import kits, packs, render, synth, voice
 
 SR = FEATURE_SR
 F64 = npt.NDArray[np.float64]
 LABELS = ("kick", "snare", "clap", "hihat_closed", "hihat_open", "cymbal", "tom", "percussion",
           "bass", "vocal", "melodic", "fx")
 TRAIN_KITS = ("Audiophob", "BJA_Pacific", "ColomboAcousticDrumkit", "ElectricEmpireKit",
-              "Millo-Drums_v.1", "Millo_MultiLayered2", "Millo_MultiLayered3",
-              "The Black Pearl 1.0", "circAfrique v4", "rumpf_kit_z01_h2")
+              "GMRockKit", "Millo-Drums_v.1", "Millo_MultiLayered2", "Millo_MultiLayered3",
+              "TR808EmulationKit", "The Black Pearl 1.0", "circAfrique v4", "rumpf_kit_z01_h2")
 TEST_KITS = ("ForzeeStereo", "HardElectro1", "Gimme A Hand 1.0", "VariBreaks")
 CACHE_VERSION = "v1"
-SONIC_PI = Path("/usr/share/sonic-pi/samples")
+#: hydrogen kits labelled electronic (drum machines); the others are acoustic
+ELECTRONIC_KITS = kits.ELECTRONIC_KITS
+#: the real one-shot packs, in source order
+PACKS = packs.PACKS
+
+Loaded = tuple[list[F64], list[str], list[int]]
+#: how a pack's samples become clips (part of its cache recipe)
+PACK_RECIPE = "first 1.6 s + up to 8 chops of tonal samples over 1 s"
 
 
-def _named(label: str, names: str) -> dict[str, str]:
-    return {n: label for n in names.split()}
-
-
-#: the Sonic Pi samples whose label is clear (loops, drones, beeps and noises are left out)
-SONIC_PI_LABELS: dict[str, str] = {
-    **_named("kick", "bd_808 bd_ada bd_boom bd_fat bd_gas bd_haus bd_klub bd_mehackit bd_pure "
-                     "bd_sone bd_tek bd_zome bd_zum drum_bass_hard drum_bass_soft "
-                     "drum_heavy_kick elec_hollow_kick elec_soft_kick"),
-    **_named("snare", "sn_dolf sn_dub sn_generic sn_zome drum_snare_hard drum_snare_soft "
-                      "elec_filt_snare elec_hi_snare elec_lo_snare elec_mid_snare elec_snare"),
-    **_named("hihat_closed", "drum_cymbal_closed drum_cymbal_pedal"),
-    **_named("hihat_open", "drum_cymbal_open"),
-    **_named("cymbal", "drum_cymbal_hard drum_cymbal_soft drum_splash_hard drum_splash_soft "
-                       "elec_cymbal"),
-    **_named("tom", "drum_tom_hi_hard drum_tom_hi_soft drum_tom_lo_hard drum_tom_lo_soft "
-                    "drum_tom_mid_hard drum_tom_mid_soft elec_fuzz_tom"),
-    **_named("percussion", "drum_cowbell elec_triangle elec_wood tabla_dhec tabla_ghe1 "
-                           "tabla_ghe2 tabla_ghe3 tabla_ghe4 tabla_ghe5 tabla_ghe6 tabla_ghe7 "
-                           "tabla_ghe8 tabla_ke1 tabla_ke2 tabla_ke3 tabla_na tabla_na_o "
-                           "tabla_na_s tabla_re tabla_tas1 tabla_tas2 tabla_tas3 tabla_te1 "
-                           "tabla_te2 tabla_te_m tabla_te_ne tabla_tun1 tabla_tun2 tabla_tun3"),
-    **_named("clap", "perc_snap perc_snap2"),
-    **_named("bass", "bass_dnb_f bass_drop_c bass_hard_c bass_hit_c bass_thick_c bass_trance_c "
-                     "bass_voxy_c bass_voxy_hit_c bass_woodsy_c glitch_bass_g"),
-    **_named("melodic", "guit_e_fifths guit_em9 guit_harmonics guit_e_slide ambi_piano"),
-    **_named("vocal", "ambi_choir"),
-    **_named("fx", "vinyl_backspin vinyl_rewind vinyl_scratch perc_swoosh ambi_swoosh "
-                   "ambi_dark_woosh misc_cineboom ambi_lunar_land"),
-}
-#: Sonic Pi families from drum machines / synths (the "electronic" head's target)
-_SONIC_PI_ELECTRONIC = ("bd_", "elec_", "sn_", "bass_", "glitch_")
-
-
-def sonic_pi_family(name: str) -> str:
-    """``tabla_ghe3`` → ``tabla_ghe``, ``drum_tom_hi_soft`` → ``drum_tom_hi``."""
-    return re.sub(r"_(hard|soft|o|s|m|ne)$", "", re.sub(r"\d+$", "", name))
-
-
-def sonic_pi_split(half: str) -> list[tuple[str, str]]:
-    """(name, label) of the ``"train"`` or ``"test"`` half: per label, the families sorted
-    by name alternate train, test, train, … (a label with one family is train only)."""
-    out = []
-    for label in LABELS:
-        fams = sorted({sonic_pi_family(n) for n, lab in SONIC_PI_LABELS.items()
-                       if lab == label})
-        mine = set(fams[0::2] if half == "train" else fams[1::2])
-        out += sorted((n, label) for n, lab in SONIC_PI_LABELS.items()
-                      if lab == label and sonic_pi_family(n) in mine)
+def required_files() -> list[tuple[Path, str]]:
+    """(file or folder, Debian package that installs it) of everything the sources read."""
+    fonts = (("FluidR3_GM.sf2", "fluid-soundfont-gm"),
+             ("MuseScore_General.sf3", "musescore-general-soundfont-small"),
+             ("sf_GMbank.sf2", "csound-soundfont"), ("TimGM6mb.sf2", "timgm6mb-soundfont"),
+             ("Black_Pearl_4_LV2.sf2", "avldrums.lv2-soundfont"),
+             ("Red_Zeppelin_4_LV2.sf2", "avldrums.lv2-soundfont"))
+    out = [((render.SF3 if f.endswith(".sf3") else render.SF2) / f, pkg) for f, pkg in fonts]
+    out += [(kits.HYDROGEN_DRUMKITS / k, "hydrogen-data" if k in kits.HYDROGEN_DATA_KITS
+             else "hydrogen-drumkits") for k in TRAIN_KITS + TEST_KITS]
+    out += [(p.root, p.package) for p in PACKS]
     return out
 
 
-def _sonic_pi(half: str) -> tuple[list[F64], list[str], list[int]]:
+def missing_files() -> list[str]:
+    """One line per missing training input, naming the Debian package to install."""
+    return [f"{path} not found; install the Debian package {pkg}"
+            for path, pkg in required_files() if not path.exists()]
+
+
+def pack_clips(pack: packs.Pack, half: str) -> Loaded:
+    """One half of a sample pack: each sample's first 1.6 s, plus for long tonal samples
+    up to 8 chops (grains 5–60 ms, notes, phrases up to 1.5 s) from anywhere in it."""
     from stemcrate.audio.decode import load_audio
 
-    if not SONIC_PI.is_dir():
-        raise FileNotFoundError(f"{SONIC_PI} not found: install the Debian package "
-                                "sonic-pi-samples")
+    if not pack.root.is_dir():
+        raise FileNotFoundError(f"{pack.root} not found: install the Debian package "
+                                f"{pack.package}")
     audio, labels, elec = [], [], []
-    for name, label in sonic_pi_split(half):
-        y, _ = load_audio(SONIC_PI / f"{name}.flac", sr=SR, mono=True)
-        audio.append(np.asarray(y[0, : int(1.6 * SR)], dtype=np.float64))
-        labels.append(label)
-        elec.append(-1 if label in ("vocal", "melodic", "fx")
-                    else int(name.startswith(_SONIC_PI_ELECTRONIC)))
+    for name, label in pack.split(half):
+        y, _ = load_audio(pack.path(name), sr=SR, mono=True)
+        whole = np.asarray(y[0], dtype=np.float64)
+        e = pack.electronic(name, label)
+        clips = [whole[: int(1.6 * SR)]]
+        if label in packs.TONAL and whole.size > SR:
+            n = min(8, int(whole.size / SR / 0.75))
+            clips += voice.chop(whole, n, np.random.default_rng(seed_of(pack.name, name)))
+        audio += clips
+        labels += [label] * len(clips)
+        elec += [e] * len(clips)
     return audio, labels, elec
 
 
@@ -138,6 +129,16 @@ class Clips:
     electronic: list[int]
 
 
+@dataclass(frozen=True)
+class Source:
+    """A source of labelled clips: its split, how to build them, and the recipe (what it
+    renders or reads) whose digest names the clip cache."""
+
+    split: str
+    loader: Callable[[], Loaded]
+    recipe: str
+
+
 def _sf(name: str) -> Path:
     for d in (render.SF2, render.SF3):
         p = d / name
@@ -146,7 +147,7 @@ def _sf(name: str) -> Path:
     raise FileNotFoundError(name)
 
 
-def _render_gm(font: str, seed: int) -> tuple[list[F64], list[str], list[int]]:
+def _render_gm(font: str, seed: int) -> Loaded:
     rng = np.random.default_rng(seed)
     notes = render.gm_drum_notes(rng) + render.tonal_notes(rng)
     clips = render.render(_sf(font), notes)
@@ -154,7 +155,7 @@ def _render_gm(font: str, seed: int) -> tuple[list[F64], list[str], list[int]]:
     return [c for c, _ in keep], [n.label for _, n in keep], [int(n.electronic) for _, n in keep]
 
 
-def _render_kit_sf(font: str, seed: int) -> tuple[list[F64], list[str], list[int]]:
+def _render_kit_sf(font: str, seed: int) -> Loaded:
     rng = np.random.default_rng(seed)
     notes = render.gm_drum_notes(rng, kits={0: False}, velocities=(30, 55, 80, 105, 127),
                                  channel=0, bank=0, key_map=render.AVL_DRUMS)
@@ -163,7 +164,7 @@ def _render_kit_sf(font: str, seed: int) -> tuple[list[F64], list[str], list[int
     return [c for c, _ in keep], [n.label for _, n in keep], [0] * len(keep)
 
 
-def _hydrogen(names: tuple[str, ...]) -> tuple[list[F64], list[str], list[int]]:
+def _hydrogen(names: tuple[str, ...]) -> Loaded:
     audio, labels, elec = [], [], []
     for name in names:
         for label, clip in kits.load_kit(kits.HYDROGEN_DRUMKITS / name):
@@ -173,7 +174,7 @@ def _hydrogen(names: tuple[str, ...]) -> tuple[list[F64], list[str], list[int]]:
     return audio, labels, elec
 
 
-def _synth(seed: int, per_label: int = 220) -> tuple[list[F64], list[str], list[int]]:
+def _synth(seed: int, per_label: int = 220) -> Loaded:
     rng = np.random.default_rng(seed)
     audio, labels = [], []
     for label in synth.GENERATORS:
@@ -183,14 +184,17 @@ def _synth(seed: int, per_label: int = 220) -> tuple[list[F64], list[str], list[
     return audio, labels, [1] * len(audio)
 
 
-def _espeak(voices: tuple[str, ...], per_voice: int, seed: int) -> tuple[list[F64], list[str],
-                                                                         list[int]]:
+def _espeak(voices: tuple[str, ...], per_voice: int, seed: int) -> Loaded:
     clips = voice.espeak_vocals(voices, per_voice, np.random.default_rng(seed))
     return clips, ["vocal"] * len(clips), [-1] * len(clips)
 
 
-def _corpus_chops(corpus: Path, name: str, label: str, n: int, seed: int) -> tuple[
-        list[F64], list[str], list[int]]:
+def _flite(voices: tuple[str, ...], per_voice: int, seed: int) -> Loaded:
+    clips = voice.flite_vocals(voices, per_voice, np.random.default_rng(seed))
+    return clips, ["vocal"] * len(clips), [-1] * len(clips)
+
+
+def _corpus_chops(corpus: Path, name: str, label: str, n: int, seed: int) -> Loaded:
     from stemcrate.audio.decode import load_audio
 
     y, _ = load_audio(corpus / name, sr=SR, mono=True)
@@ -198,46 +202,64 @@ def _corpus_chops(corpus: Path, name: str, label: str, n: int, seed: int) -> tup
     return clips, [label] * len(clips), [-1] * len(clips)
 
 
-def sources(corpus: Path | None) -> dict[str, tuple[str, Callable[[], tuple[list[F64],
-                                                                          list[str], list[int]]]]]:
-    """name → (split, loader). Corpus-based real test sources need ``corpus``."""
-    out: dict[str, tuple[str, Callable[[], tuple[list[F64], list[str], list[int]]]]] = {
-        "sf-FluidR3_GM": ("train", lambda: _render_gm("FluidR3_GM.sf2", 11)),
-        "sf-MuseScore_General": ("train", lambda: _render_gm("MuseScore_General.sf3", 12)),
-        "sf-Black_Pearl_4_LV2": ("train", lambda: _render_kit_sf("Black_Pearl_4_LV2.sf2", 13)),
-        "hydrogen-train": ("train", lambda: _hydrogen(TRAIN_KITS)),
-        "synth": ("train", lambda: _synth(14)),
-        "espeak-train": ("train", lambda: _espeak(voice.TRAIN_VOICES, 90, 15)),
-        "sonic-pi-train": ("train", lambda: _sonic_pi("train")),
-        "sf-TimGM6mb": ("test_sf", lambda: _render_gm("TimGM6mb.sf2", 21)),
-        "espeak-test": ("test_sf", lambda: _espeak(voice.TEST_VOICES, 60, 22)),
-        "sf-Red_Zeppelin_4_LV2": ("test_real",
-                                  lambda: _render_kit_sf("Red_Zeppelin_4_LV2.sf2", 23)),
-        "hydrogen-test": ("test_real", lambda: _hydrogen(TEST_KITS)),
-        "sonic-pi-test": ("test_sonicpi", lambda: _sonic_pi("test")),
+def sources(corpus: Path | None) -> dict[str, Source]:
+    """name → :class:`Source`. Corpus-based real test sources need ``corpus``."""
+    def src(split: str, loader: Callable[[], Loaded], *recipe: object) -> Source:
+        return Source(split, loader, "/".join(map(str, recipe)))
+
+    sp, lm = packs.SONIC_PI, packs.LMMS
+    out = {
+        "sf-FluidR3_GM": src("train", lambda: _render_gm("FluidR3_GM.sf2", 11)),
+        "sf-MuseScore_General": src("train", lambda: _render_gm("MuseScore_General.sf3", 12)),
+        "sf-csound_GMbank": src("train", lambda: _render_gm("sf_GMbank.sf2", 16)),
+        "sf-Black_Pearl_4_LV2": src("train",
+                                    lambda: _render_kit_sf("Black_Pearl_4_LV2.sf2", 13)),
+        "hydrogen-train": src("train", lambda: _hydrogen(TRAIN_KITS), TRAIN_KITS,
+                              sorted(ELECTRONIC_KITS), kits.RULES),
+        "synth": src("train", lambda: _synth(14)),
+        "espeak-train": src("train", lambda: _espeak(voice.TRAIN_VOICES, 90, 15)),
+        "flite-train": src("train", lambda: _flite(voice.FLITE_VOICES, 90, 17)),
+        "sonic-pi-train": src("train", lambda: pack_clips(sp, "train"),
+                              sp.split("train"), PACK_RECIPE),
+        "lmms-train": src("train", lambda: pack_clips(lm, "train"),
+                          lm.split("train"), PACK_RECIPE),
+        "sf-TimGM6mb": src("test_sf", lambda: _render_gm("TimGM6mb.sf2", 21)),
+        "espeak-test": src("test_sf", lambda: _espeak(voice.TEST_VOICES, 60, 22)),
+        "sf-Red_Zeppelin_4_LV2": src("test_real",
+                                     lambda: _render_kit_sf("Red_Zeppelin_4_LV2.sf2", 23)),
+        "hydrogen-test": src("test_real", lambda: _hydrogen(TEST_KITS), TEST_KITS,
+                             sorted(ELECTRONIC_KITS), kits.RULES),
+        "sonic-pi-test": src("test_packs", lambda: pack_clips(sp, "test"),
+                             sp.split("test"), PACK_RECIPE),
+        "lmms-test": src("test_packs", lambda: pack_clips(lm, "test"),
+                         lm.split("test"), PACK_RECIPE),
     }
     if corpus is not None and (corpus / "198-209-0000.ogg").exists():
         c = corpus
-        out["librispeech"] = ("test_real", lambda: _corpus_chops(
+        out["librispeech"] = src("test_real", lambda: _corpus_chops(
             c, "198-209-0000.ogg", "vocal", 150, 24))
-        out["trumpet"] = ("test_real", lambda: _corpus_chops(
+        out["trumpet"] = src("test_real", lambda: _corpus_chops(
             c, "sorohanro_-_solo-trumpet-06.ogg", "melodic", 60, 25))
     return out
 
 
-def load_source(name: str, split: str, loader: Callable[[], tuple[list[F64], list[str],
-                                                                  list[int]]],
-                cache: Path) -> Clips:
+def cache_path(cache: Path, name: str, source: Source) -> Path:
+    """Where the clips of ``source`` are cached: the name plus a digest of its recipe."""
+    digest = f"{seed_of(CACHE_VERSION, name, source.recipe):08x}"
+    return cache / "clips" / f"{name}-{digest}.npz"
+
+
+def load_source(name: str, source: Source, cache: Path) -> Clips:
     """The clips of one source, from the int16 cache when present, else built and cached."""
-    path = cache / "clips" / f"{name}-{CACHE_VERSION}.npz"
+    path = cache_path(cache, name, source)
     if path.exists():
         z = np.load(path, allow_pickle=False)
         offs = z["offsets"]
         pcm = z["pcm"].astype(np.float64) / 32767.0
         audio = [pcm[offs[i]:offs[i + 1]] * float(z["scale"][i]) for i in range(offs.size - 1)]
-        return Clips(name, split, audio, [str(x) for x in z["labels"]],
+        return Clips(name, source.split, audio, [str(x) for x in z["labels"]],
                      [int(x) for x in z["electronic"]])
-    audio, labels, elec = loader()
+    audio, labels, elec = source.loader()
     path.parent.mkdir(parents=True, exist_ok=True)
     scale = np.array([max(float(np.max(np.abs(a))), 1e-9) for a in audio])
     offs = np.concatenate([[0], np.cumsum([a.size for a in audio])]).astype(np.int64)
@@ -247,11 +269,11 @@ def load_source(name: str, split: str, loader: Callable[[], tuple[list[F64], lis
     np.savez_compressed(tmp, pcm=np.round(pcm * 32767).astype(np.int16), offsets=offs,
                         scale=scale, labels=np.array(labels), electronic=np.array(elec))
     tmp.replace(path)
-    return load_source(name, split, loader, cache)
+    return load_source(name, source, cache)
 
 
 #: sources whose clips get more augmented variants than their label's share (few real clips)
-VARIANTS_OF_SOURCE = {"sonic-pi-train": 8}
+VARIANTS_OF_SOURCE = {"sonic-pi-train": 8, "lmms-train": 8}
 
 
 def variants_per_clip(labels: list[str], target: int) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""Real sampled drum kits from Debian's hydrogen-drumkits, labelled from instrument names."""
+"""Real sampled drum kits from Debian's hydrogen-drumkits and hydrogen-data, labelled from
+instrument names."""
 
 from __future__ import annotations
 
@@ -13,16 +14,21 @@ from stemcrate.audio.decode import load_audio
 from stemcrate.audio.features import FEATURE_SR
 
 HYDROGEN_DRUMKITS = Path("/usr/share/hydrogen/data/drumkits")
-ELECTRONIC_KITS = frozenset({"Audiophob", "ElectricEmpireKit", "HardElectro1", "VariBreaks",
-                             "rumpf_kit_z01_h2"})
+#: kits of Debian's hydrogen-data (the others come with hydrogen-drumkits)
+HYDROGEN_DATA_KITS = frozenset({"GMRockKit", "TR808EmulationKit"})
+ELECTRONIC_KITS = frozenset({"Audiophob", "ElectricEmpireKit", "HardElectro1",
+                             "TR808EmulationKit", "VariBreaks", "rumpf_kit_z01_h2"})
 
-_RULES: tuple[tuple[str, str | None], ...] = (
+#: (regular expression on the lower-cased instrument name, label or None = not used), first
+#: match wins
+RULES: tuple[tuple[str, str | None], ...] = (
     (r"kick|bass ?drum|bassdrum", "kick"),
     (r"snare roll|swish|choke|semi|free|side o?hh|hat low|hat ring|whistle|click|drum \d|"
      r"^\d+$|^$|flink|waterglass|sample:", None),
     (r"clap|snap", "clap"),
     (r"snare", "snare"),
-    (r"(hi.?hat|hh|hat).*(open|opened|op\b|\bop )|open hh|(hat|hh).* op", "hihat_open"),
+    (r"(hi.?hat|hh|hat).*(open|opened|op\b|\bop )|open ?(hi.?hat|hh|hat)|(hat|hh).* op",
+     "hihat_open"),
     (r"(hi.?hat|hh|hat)", "hihat_closed"),
     (r"stick|rim|cowbell|tambourine|agogo|conga|bongo|clave|woodblock|maraca|cajon|djembe|"
      r"sangban|dununba|kenkeni|shaker", "percussion"),
@@ -36,7 +42,7 @@ def label_for(name: str) -> str | None:
     """Our label for a hydrogen instrument name, or None when unclear (not used)."""
     low = name.lower().strip()
     low = re.sub(r"^[a-g]#?\d - ", "", low)  # rumpf kit: "c3 - bass drum 1"
-    for pattern, label in _RULES:
+    for pattern, label in RULES:
         if re.search(pattern, low):
             return label
     return None

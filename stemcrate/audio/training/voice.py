@@ -1,4 +1,8 @@
-"""Vocal one-shots: espeak-ng speech and sustained "sung" vowels, chopped into grains.
+"""Vocal one-shots: espeak-ng and flite speech and sustained "sung" vowels, chopped into grains.
+
+espeak-ng is a formant synthesiser; flite's ``awb``, ``rms`` and ``slt`` voices are
+statistical voices trained on recorded speakers and ``kal16`` is a diphone voice (recorded
+speech cut and joined), so between them the vocal class sees several kinds of voice source.
 
 Chops follow what a vocal slicer produces: 30% very short grains (5–60 ms), 30% syllables
 (60–300 ms), 40% words/phrases (0.3–1.5 s), each starting where the voice is active, with
@@ -10,6 +14,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +44,7 @@ SUNG = ("aaaaaaah", "ooooooh", "oooh yeah", "la la la la", "na na na na", "heeee
 TRAIN_VOICES = ("en+m1", "en+m3", "en+f1", "en+f2", "en-us+m2", "en-us+f5", "en+klatt",
                 "en-gb-scotland+m4", "en+Andy", "en+Annie", "en+david", "en+linda")
 TEST_VOICES = ("en-us+f3", "en+f4", "en-us+m7", "en+Michael", "en+steph", "en+grandpa")
+FLITE_VOICES = ("kal16", "awb", "rms", "slt")
 
 
 def speak(text: str, voice: str, *, pitch: int, speed: int) -> F64:
@@ -90,18 +96,62 @@ def chop(y: F64, n: int, rng: np.random.Generator, sr: int = SR) -> list[F64]:
     return out
 
 
-def espeak_vocals(voices: tuple[str, ...], per_voice: int, rng: np.random.Generator) -> list[F64]:
-    """Chopped espeak-ng speech and sustained vowels, ``per_voice`` chops per voice."""
+def speak_flite(text: str, voice: str, *, f0_hz: float, stretch: float) -> F64:
+    """flite ``text`` with mean pitch ``f0_hz`` and durations × ``stretch`` → mono float64 at
+    22 050 Hz."""
+    exe = shutil.which("flite")
+    if exe is None:
+        raise RuntimeError("flite is not installed (Debian package flite)")
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory(prefix="stemcrate-voice-") as tmp:
+        wav = Path(tmp) / "v.wav"
+        subprocess.run([exe, "-voice", voice, "--setf", f"int_f0_target_mean={f0_hz:.0f}",
+                        "--setf", f"duration_stretch={stretch:.2f}", "-t", text, "-o", str(wav)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        y, sr = sf.read(str(wav), dtype="float64", always_2d=True)
+    y = y.mean(axis=1)
+    if sr != SR:
+        from stemcrate.audio.features import resample
+
+        y = resample(y, sr, SR)
+    return y
+
+
+def _say_espeak(text: str, voice: str, rng: np.random.Generator, sung: bool) -> F64:
+    if sung:
+        return speak(text, voice, pitch=int(rng.integers(20, 99)),
+                     speed=int(rng.integers(60, 110)))
+    return speak(text, voice, pitch=int(rng.integers(20, 90)), speed=int(rng.integers(120, 200)))
+
+
+def _say_flite(text: str, voice: str, rng: np.random.Generator, sung: bool) -> F64:
+    if sung:
+        return speak_flite(text, voice, f0_hz=float(rng.uniform(100, 400)),
+                           stretch=float(rng.uniform(1.5, 3.0)))
+    return speak_flite(text, voice, f0_hz=float(rng.uniform(85, 240)),
+                       stretch=float(rng.uniform(0.8, 1.3)))
+
+
+def _chopped(voices: tuple[str, ...], per_voice: int, rng: np.random.Generator,
+             say: Callable[[str, str, np.random.Generator, bool], F64]) -> list[F64]:
     out: list[F64] = []
     for v in voices:
-        for k in range(3):
+        for _ in range(3):
             text = TEXTS[int(rng.integers(0, len(TEXTS)))]
             sung = SUNG[int(rng.integers(0, len(SUNG)))]
-            speech = speak(text, v, pitch=int(rng.integers(20, 90)),
-                           speed=int(rng.integers(120, 200)))
-            vowels = speak(sung, v, pitch=int(rng.integers(20, 99)),
-                           speed=int(rng.integers(60, 110)))
+            speech = say(text, v, rng, False)
+            vowels = say(sung, v, rng, True)
             per = per_voice // 6
             out += chop(speech, per, rng) + chop(vowels, per, rng)
-            del k
     return out
+
+
+def espeak_vocals(voices: tuple[str, ...], per_voice: int, rng: np.random.Generator) -> list[F64]:
+    """Chopped espeak-ng speech and sustained vowels, ``per_voice`` chops per voice."""
+    return _chopped(voices, per_voice, rng, _say_espeak)
+
+
+def flite_vocals(voices: tuple[str, ...], per_voice: int, rng: np.random.Generator) -> list[F64]:
+    """Chopped flite speech and sustained vowels, ``per_voice`` chops per voice."""
+    return _chopped(voices, per_voice, rng, _say_flite)
