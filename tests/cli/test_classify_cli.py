@@ -121,3 +121,18 @@ def test_train_classifier_help(app):
     res = CliRunner().invoke(app, ["train-classifier", "--help"])
     assert res.exit_code == 0
     assert "--out" in res.output and "--report" in res.output
+
+
+def test_train_classifier_names_missing_training_data(app, tmp_path, monkeypatch):
+    """A missing soundfont / kit / pack stops training before any work, naming the package."""
+    from stemcrate.audio.training import dataset
+
+    real = dataset.required_files
+    monkeypatch.setattr(dataset, "required_files", lambda: [
+        *real(), (tmp_path / "nowhere" / "samples", "lmms-common")])
+    res = CliRunner().invoke(app, ["train-classifier", "--out", str(tmp_path / "w"),
+                                   "--cache", str(tmp_path / "c")])
+    assert res.exit_code == 1
+    assert "nowhere/samples not found; install the Debian package lmms-common" in res.output
+    assert "make system-deps" in res.output
+    assert not (tmp_path / "w").exists() and not (tmp_path / "c").exists()  # nothing started
