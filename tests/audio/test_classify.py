@@ -263,3 +263,27 @@ def test_flite_vocals_are_chopped_speech(rng):
     assert lengths.min() >= 0.004 and lengths.max() <= 1.51
     assert (lengths < 0.06).any()  # grains among them
     assert all(np.all(np.isfinite(c)) and np.max(np.abs(c)) > 1e-3 for c in clips)
+
+
+def test_clip_cache_is_named_by_recipe(tmp_path):
+    """The clip cache name follows what a source renders or reads (not where the corpus is),
+    so a changed definition is rebuilt instead of reused."""
+    import dataclasses
+
+    from stemcrate.audio.training import dataset as ds
+    from stemcrate.audio.training import packs
+
+    def name(source: object) -> Path:
+        return ds.cache_path(tmp_path, "s", source)  # type: ignore[arg-type]
+
+    here = ds._source("train", ds._render_gm, "FluidR3_GM.sf2", 11)
+    assert name(here) == name(ds._source("train", ds._render_gm, "FluidR3_GM.sf2", 11))
+    assert name(here) != name(ds._source("train", ds._render_gm, "FluidR3_GM.sf2", 12))
+    c1 = ds._source("test_real", ds._corpus_chops, Path("/a/corpus"), "f.ogg", "vocal", 5, 1)
+    c2 = ds._source("test_real", ds._corpus_chops, Path("/b/corpus"), "f.ogg", "vocal", 5, 1)
+    assert name(c1) == name(c2)
+    # a pack's recipe holds its labels: relabelling one sample renames the cache
+    relabelled = dataclasses.replace(packs.LMMS, labels={**packs.LMMS.labels,
+                                                         "drums/zap01": "percussion"})
+    assert name(ds._source("train", ds.pack_clips, packs.LMMS, "train")) != name(
+        ds._source("train", ds.pack_clips, relabelled, "train"))

@@ -37,13 +37,17 @@ tonal samples (bass, vocal, melodic) also give grains and phrases cut from them
 (:func:`.voice.chop`), as a slicer would cut them from a stem.
 
 Rendered clips are cached as int16 ``.npz`` under ``build/classifier-data/clips/`` (never
-committed), named after the source and a digest of its recipe (what it renders or reads), so
-a changed source is rebuilt; everything is seeded, so a rebuild gives the same clips.
+committed), named after the source and a digest of its recipe (the loader call with its
+arguments — soundfont, seed, voices, kits, the pack's labels — and the label rules it
+applies), so a source whose definition changes is rebuilt; a change to the rendering *code*
+itself needs :data:`CACHE_VERSION` bumped. Everything is seeded, so a rebuild gives the same
+clips.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,24 +56,18 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from stemcrate.audio.classify import LABELS
 from stemcrate.audio.features import FEATURE_SR, extract_prepared, mel_patch, prepare
 from stemcrate.audio.training import augment as aug
 from stemcrate.audio.training import kits, packs, render, synth, voice
 
 SR = FEATURE_SR
 F64 = npt.NDArray[np.float64]
-LABELS = ("kick", "snare", "clap", "hihat_closed", "hihat_open", "cymbal", "tom", "percussion",
-          "bass", "vocal", "melodic", "fx")
 TRAIN_KITS = ("Audiophob", "BJA_Pacific", "ColomboAcousticDrumkit", "ElectricEmpireKit",
               "GMRockKit", "Millo-Drums_v.1", "Millo_MultiLayered2", "Millo_MultiLayered3",
               "TR808EmulationKit", "The Black Pearl 1.0", "circAfrique v4", "rumpf_kit_z01_h2")
 TEST_KITS = ("ForzeeStereo", "HardElectro1", "Gimme A Hand 1.0", "VariBreaks")
 CACHE_VERSION = "v1"
-#: hydrogen kits labelled electronic (drum machines); the others are acoustic
-ELECTRONIC_KITS = kits.ELECTRONIC_KITS
-#: the real one-shot packs, in source order
-PACKS = packs.PACKS
-
 Loaded = tuple[list[F64], list[str], list[int]]
 #: how a pack's samples become clips (part of its cache recipe)
 PACK_RECIPE = "first 1.6 s + up to 8 chops of tonal samples over 1 s"
@@ -85,7 +83,7 @@ def required_files() -> list[tuple[Path, str]]:
     out = [((render.SF3 if f.endswith(".sf3") else render.SF2) / f, pkg) for f, pkg in fonts]
     out += [(kits.HYDROGEN_DRUMKITS / k, "hydrogen-data" if k in kits.HYDROGEN_DATA_KITS
              else "hydrogen-drumkits") for k in TRAIN_KITS + TEST_KITS]
-    out += [(p.root, p.package) for p in PACKS]
+    out += [(p.root, p.package) for p in packs.PACKS]
     return out
 
 
@@ -202,44 +200,50 @@ def _corpus_chops(corpus: Path, name: str, label: str, n: int, seed: int) -> Loa
     return clips, [label] * len(clips), [-1] * len(clips)
 
 
+def _token(arg: object) -> str:
+    """How one loader argument enters a recipe (a folder by its name only, so the corpus'
+    location on this machine does not rename the cache)."""
+    return arg.name if isinstance(arg, Path) else repr(arg)
+
+
+def _source(split: str, fn: Callable[..., Loaded], *args: object,
+            extra: tuple[object, ...] = ()) -> Source:
+    """A :class:`Source` that calls ``fn(*args)``; its recipe is that call plus ``extra``
+    (what else decides the clips, e.g. the label rules)."""
+    recipe = f"{fn.__name__}({', '.join(map(_token, args))})" + "".join(map(_token, extra))
+    return Source(split, functools.partial(fn, *args), recipe)
+
+
 def sources(corpus: Path | None) -> dict[str, Source]:
     """name → :class:`Source`. Corpus-based real test sources need ``corpus``."""
-    def src(split: str, loader: Callable[[], Loaded], *recipe: object) -> Source:
-        return Source(split, loader, "/".join(map(str, recipe)))
-
-    sp, lm = packs.SONIC_PI, packs.LMMS
+    kit_rules = (sorted(kits.ELECTRONIC_KITS), kits.RULES)
     out = {
-        "sf-FluidR3_GM": src("train", lambda: _render_gm("FluidR3_GM.sf2", 11)),
-        "sf-MuseScore_General": src("train", lambda: _render_gm("MuseScore_General.sf3", 12)),
-        "sf-csound_GMbank": src("train", lambda: _render_gm("sf_GMbank.sf2", 16)),
-        "sf-Black_Pearl_4_LV2": src("train",
-                                    lambda: _render_kit_sf("Black_Pearl_4_LV2.sf2", 13)),
-        "hydrogen-train": src("train", lambda: _hydrogen(TRAIN_KITS), TRAIN_KITS,
-                              sorted(ELECTRONIC_KITS), kits.RULES),
-        "synth": src("train", lambda: _synth(14)),
-        "espeak-train": src("train", lambda: _espeak(voice.TRAIN_VOICES, 90, 15)),
-        "flite-train": src("train", lambda: _flite(voice.FLITE_VOICES, 90, 17)),
-        "sonic-pi-train": src("train", lambda: pack_clips(sp, "train"),
-                              sp.split("train"), PACK_RECIPE),
-        "lmms-train": src("train", lambda: pack_clips(lm, "train"),
-                          lm.split("train"), PACK_RECIPE),
-        "sf-TimGM6mb": src("test_sf", lambda: _render_gm("TimGM6mb.sf2", 21)),
-        "espeak-test": src("test_sf", lambda: _espeak(voice.TEST_VOICES, 60, 22)),
-        "sf-Red_Zeppelin_4_LV2": src("test_real",
-                                     lambda: _render_kit_sf("Red_Zeppelin_4_LV2.sf2", 23)),
-        "hydrogen-test": src("test_real", lambda: _hydrogen(TEST_KITS), TEST_KITS,
-                             sorted(ELECTRONIC_KITS), kits.RULES),
-        "sonic-pi-test": src("test_packs", lambda: pack_clips(sp, "test"),
-                             sp.split("test"), PACK_RECIPE),
-        "lmms-test": src("test_packs", lambda: pack_clips(lm, "test"),
-                         lm.split("test"), PACK_RECIPE),
+        "sf-FluidR3_GM": _source("train", _render_gm, "FluidR3_GM.sf2", 11),
+        "sf-MuseScore_General": _source("train", _render_gm, "MuseScore_General.sf3", 12),
+        "sf-csound_GMbank": _source("train", _render_gm, "sf_GMbank.sf2", 16),
+        "sf-Black_Pearl_4_LV2": _source("train", _render_kit_sf, "Black_Pearl_4_LV2.sf2", 13),
+        "hydrogen-train": _source("train", _hydrogen, TRAIN_KITS, extra=kit_rules),
+        "synth": _source("train", _synth, 14),
+        "espeak-train": _source("train", _espeak, voice.TRAIN_VOICES, 90, 15),
+        "flite-train": _source("train", _flite, voice.FLITE_VOICES, 90, 17),
+        "sonic-pi-train": _source("train", pack_clips, packs.SONIC_PI, "train",
+                                  extra=(PACK_RECIPE,)),
+        "lmms-train": _source("train", pack_clips, packs.LMMS, "train", extra=(PACK_RECIPE,)),
+        "sf-TimGM6mb": _source("test_sf", _render_gm, "TimGM6mb.sf2", 21),
+        "espeak-test": _source("test_sf", _espeak, voice.TEST_VOICES, 60, 22),
+        "sf-Red_Zeppelin_4_LV2": _source("test_real", _render_kit_sf,
+                                         "Red_Zeppelin_4_LV2.sf2", 23),
+        "hydrogen-test": _source("test_real", _hydrogen, TEST_KITS, extra=kit_rules),
+        "sonic-pi-test": _source("test_packs", pack_clips, packs.SONIC_PI, "test",
+                                 extra=(PACK_RECIPE,)),
+        "lmms-test": _source("test_packs", pack_clips, packs.LMMS, "test",
+                             extra=(PACK_RECIPE,)),
     }
     if corpus is not None and (corpus / "198-209-0000.ogg").exists():
-        c = corpus
-        out["librispeech"] = src("test_real", lambda: _corpus_chops(
-            c, "198-209-0000.ogg", "vocal", 150, 24))
-        out["trumpet"] = src("test_real", lambda: _corpus_chops(
-            c, "sorohanro_-_solo-trumpet-06.ogg", "melodic", 60, 25))
+        out["librispeech"] = _source("test_real", _corpus_chops, corpus, "198-209-0000.ogg",
+                                     "vocal", 150, 24)
+        out["trumpet"] = _source("test_real", _corpus_chops, corpus,
+                                 "sorohanro_-_solo-trumpet-06.ogg", "melodic", 60, 25)
     return out
 
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-LABELS = ("kick", "snare", "clap", "hihat_closed", "hihat_open", "cymbal", "tom", "percussion",
-          "bass", "vocal", "melodic", "fx")
+from stemcrate.audio.classify import LABELS
+
 #: labels whose long samples are also cut into grains and phrases (like a slicer would)
 TONAL = frozenset({"bass", "vocal", "melodic"})
 _EXTENSIONS = (".flac", ".ogg", ".wav")
@@ -48,7 +48,7 @@ class Pack:
     package: str
     root: Path
     labels: Mapping[str, str]
-    electronic: Callable[[str, str], int]
+    electronic: Callable[[str, str], int] = field(repr=False)
 
     def path(self, name: str) -> Path:
         """The file of sample ``name`` (raises FileNotFoundError naming the package)."""
