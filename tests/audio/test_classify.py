@@ -222,8 +222,19 @@ def test_hydrogen_instrument_names_to_labels():
                         ("Closed Hat", "hihat_closed"), ("Pedal Hat", "hihat_closed"),
                         ("Hat Semi-Open", None), ("Kick Long", "kick"), ("Clave", "percussion"),
                         ("Hand Clap", "clap"), ("Snare Rimshot", "snare"), ("Ride 2", "cymbal"),
-                        ("c3 - bass drum 1", "kick")]:
+                        ("c3 - bass drum 1", "kick"), ("Hi Hat Free", None),
+                        ("Snare (Pearl Free Floating Maple 14x3.5)", "snare"),
+                        ("Snare 2 Rimshot (Pearl Free Floating Maple 14x3.5)", "snare")]:
         assert kits.label_for(name) == label, name
+
+
+def test_held_out_kit_snares_are_labelled_and_snares_off_left_out(real_kit):
+    """ForzeeStereo's snares ("Pearl Free Floating Maple") are snares; its snares-off layers
+    (SnareOff*.wav, a tom-like sound under a "Snare 2" name) are not used."""
+    names = [p.name for p in real_kit["snare"]]
+    assert len(names) == 10 and all(n.startswith(("Snare-", "SnareRim-")) for n in names)
+    every = [p.name for paths in real_kit.values() for p in paths]
+    assert not [n for n in every if "SnareOff" in n]
 
 
 def test_training_inputs_are_installed():

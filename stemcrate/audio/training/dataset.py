@@ -216,7 +216,7 @@ def _source(split: str, fn: Callable[..., Loaded], *args: object,
 
 def sources(corpus: Path | None) -> dict[str, Source]:
     """name → :class:`Source`. Corpus-based real test sources need ``corpus``."""
-    kit_rules = (sorted(kits.ELECTRONIC_KITS), kits.RULES)
+    kit_rules = (sorted(kits.ELECTRONIC_KITS), kits.RULES, kits.SKIP_FILES)
     out = {
         "sf-FluidR3_GM": _source("train", _render_gm, "FluidR3_GM.sf2", 11),
         "sf-MuseScore_General": _source("train", _render_gm, "MuseScore_General.sf3", 12),

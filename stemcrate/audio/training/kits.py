@@ -23,7 +23,7 @@ ELECTRONIC_KITS = frozenset({"Audiophob", "ElectricEmpireKit", "HardElectro1",
 #: match wins
 RULES: tuple[tuple[str, str | None], ...] = (
     (r"kick|bass ?drum|bassdrum", "kick"),
-    (r"snare roll|swish|choke|semi|free|side o?hh|hat low|hat ring|whistle|click|drum \d|"
+    (r"snare roll|swish|choke|semi|(hat|hh) free|side o?hh|hat low|hat ring|whistle|click|drum \d|"
      r"^\d+$|^$|flink|waterglass|sample:", None),
     (r"clap|snap", "clap"),
     (r"snare", "snare"),
@@ -36,6 +36,11 @@ RULES: tuple[tuple[str, str | None], ...] = (
     (r"tom", "tom"),
     (r"zap|fx", "fx"),
 )
+
+
+#: sample files left out whatever their instrument is called: a snare drum with its snares
+#: off (ForzeeStereo's "Snare 2" layers are ``SnareOff*.wav``) sounds like a tom, not a snare
+SKIP_FILES = r"snare_?off"
 
 
 def label_for(name: str) -> str | None:
@@ -59,6 +64,8 @@ def kit_samples(kit_dir: Path) -> list[tuple[str, Path]]:
         if label is None:
             continue
         for fn in inst.iter("filename"):
+            if re.search(SKIP_FILES, fn.text or "", re.IGNORECASE):
+                continue
             if fn.text and (kit_dir / fn.text).is_file():
                 out.append((label, kit_dir / fn.text))
     seen: set[Path] = set()

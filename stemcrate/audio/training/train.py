@@ -183,10 +183,13 @@ def _report(path: Path, results: dict[str, Scores], command: str, seconds: float
 NOTES = """## What the numbers mean
 
 - *Held out by source*: the TimGM6mb soundfont (drums, basses, melodic and fx programs), six
-  espeak-ng voices, the real recorded Red Zeppelin kit (avldrums), four real sampled hydrogen
-  kits (ForzeeStereo, HardElectro1, Gimme A Hand, VariBreaks), the corpus' LibriSpeech read
-  speech and solo trumpet (chopped like a slicer does, 30 % of chops are 5–60 ms grains) were
-  never used in training.
+  espeak-ng voices, the real recorded Red Zeppelin kit (avldrums), four real sampled
+  hydrogen kits (ForzeeStereo, HardElectro1, Gimme A Hand, VariBreaks), the corpus'
+  LibriSpeech read speech and solo trumpet (chopped like a slicer does, 30 % of chops are
+  5–60 ms grains) were never used in training. The kits' samples are labelled from their
+  instrument names (`kits.RULES`); names that do not say which class a sound is (semi-open
+  or "free" hats, clicks, numbered drums) and snares played with the snares off (a tom-like
+  sound) are left out.
 - *Sample packs* (Debian `sonic-pi-samples` and `lmms-common`: real one-shots from drum
   machines, acoustic drums, a tabla, basses, guitars, organs, strings, pads, fx): within each
   pack the sample families alternate between training and test (`tabla_ghe1..8` is one
