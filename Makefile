@@ -18,11 +18,12 @@ STAMP := $(VENV)/.stemcrate-installed
 # sounds), sonic-pi-samples, lmms-common, hydrogen-drumkits, hydrogen-data (real one-shots
 # for the classifier), csound-soundfont (one more GM bank for its training),
 # espeak-ng + sox (speech for lyrics tests), flite (voices for classifier training),
-# chromium (dashboard browser tests).
+# klettres-data + hedgewars-data (real recorded voices for classifier training and its
+# held-out test), timidity + freepats (real sampled instruments, held out), chromium (dashboard browser tests).
 APT_PACKAGES := ffmpeg fluidsynth fluid-soundfont-gm timgm6mb-soundfont \
 	avldrums.lv2-soundfont hydrogen-drumkits hydrogen-data sonic-pi-samples lmms-common \
 	csound-soundfont musescore-general-soundfont-small \
-	espeak-ng flite sox chromium
+	espeak-ng flite klettres-data hedgewars-data timidity freepats sox chromium
 APT_RUNTIME := ffmpeg
 
 .PHONY: up test deps system-deps system-deps-runtime lint typecheck unit bench clean

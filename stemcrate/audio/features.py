@@ -7,7 +7,10 @@ Public API
 ``FEATURE_NAMES: tuple[str]``  one name per feature, in order.
 ``N_FEATURES: int``            ``len(FEATURE_NAMES)``.
 ``prepare(y, sr) -> np.ndarray``  mono float32 (samples,) at FEATURE_SR, leading silence
-                               trimmed, cut to MAX_SECONDS, peak-normalised to 1.0.
+                               and room noise trimmed (:func:`onset`), cut to MAX_SECONDS,
+                               peak-normalised to 1.0.
+``onset(x) -> int``            where a clip's sound starts, past digital silence or a
+                               recording's steady noise floor.
 ``extract(y, sr) -> np.ndarray``  float32 (N_FEATURES,), finite and deterministic for any
                                input (empty, silent, 5 ms grains, clipped, mono/stereo, any sr).
 ``extract_prepared(x) -> np.ndarray``  the same from ``prepare``'s output.
@@ -117,8 +120,9 @@ def resample(y: npt.NDArray[np.float64], sr: int, target: int = FEATURE_SR) -> n
 def prepare(y: npt.ArrayLike, sr: int) -> Array:
     """Mono float32 (samples,) at FEATURE_SR, onset-aligned, ≤ MAX_SECONDS, peak 1.0.
 
-    Leading samples more than 50 dB below the peak are dropped (keeping 1 ms before the
-    first louder sample); silence stays silence (all zeros, length kept ≥ 1).
+    The clip starts 1 ms before its onset (:func:`onset`): leading digital silence and a
+    recording's leading room noise are dropped. Silence stays silence (all zeros, length
+    kept ≥ 1).
     """
     x = resample(to_mono(y), sr)
     if x.size == 0:
@@ -126,11 +130,51 @@ def prepare(y: npt.ArrayLike, sr: int) -> Array:
     peak = float(np.max(np.abs(x)))
     if peak <= 1e-9:
         return np.zeros(min(x.size, int(MAX_SECONDS * FEATURE_SR)), dtype=np.float32)
-    above = np.flatnonzero(np.abs(x) > peak * 10 ** (-50 / 20))
-    start = max(0, int(above[0]) - FEATURE_SR // 1000)
+    start = max(0, onset(x) - FEATURE_SR // 1000)
     x = x[start:start + int(MAX_SECONDS * FEATURE_SR)]
     peak = float(np.max(np.abs(x)))
     return (x / peak).astype(np.float32)
+
+
+_SILENCE_DB = -50.0  # below the peak: silence, whatever the lead-in
+_LEAD_BLOCK = 64  # samples per level block (2.9 ms at FEATURE_SR)
+_ABOVE_NOISE_DB = 12.0  # an onset rises this far above a lead-in's noise floor
+_NOISE_SPREAD_DB = 6.0  # a lead-in this steady (median - 20th percentile) is noise
+_NOISE_MAX_DB = -40.0  # a steady lead-in louder than this is the sound (a consonant)
+_RISE_BLOCKS = 4  # the rise above the floor lasts this many blocks (12 ms)
+
+
+def onset(x: npt.NDArray[np.floating]) -> int:
+    """Index (samples) where the sound in mono ``x`` starts; 0 for silence.
+
+    The first sample louder than -50 dB re the peak, or later when the part before the
+    sound first comes within 20 dB of its peak is a steady noise floor (a recording's room
+    tone, hiss or hum: at least 10 ms whose 2.9-ms block levels spread by < 6 dB between
+    their 20th percentile and median): then the first block that starts 12 ms all 12 dB
+    above that floor (a lone click in the lead-in is not an onset). A slow swell is
+    not steady, so a fade-in is kept.
+    """
+    a = np.abs(np.asarray(x, dtype=np.float64))
+    peak = float(a.max()) if a.size else 0.0
+    if peak <= 1e-9:
+        return 0
+    first = int(np.flatnonzero(a > peak * 10 ** (_SILENCE_DB / 20))[0])
+    main = int(np.flatnonzero(a > peak * 0.1)[0])
+    n = main // _LEAD_BLOCK
+    if n * _LEAD_BLOCK < FEATURE_SR // 100:
+        return first
+    m = min(a.size // _LEAD_BLOCK, n + _RISE_BLOCKS)
+    blocks = np.asarray(x[: m * _LEAD_BLOCK], dtype=np.float64).reshape(m, _LEAD_BLOCK)
+    power = np.mean(blocks ** 2, axis=1) / peak ** 2
+    lead = _db(power[:n])
+    floor, mid = float(np.percentile(lead, 20)), float(np.median(lead))
+    if mid - floor > _NOISE_SPREAD_DB or floor > _NOISE_MAX_DB:
+        return first
+    # the quietest of the next _RISE_BLOCKS blocks from each block on
+    level = _db(power)
+    held = np.lib.stride_tricks.sliding_window_view(level, min(_RISE_BLOCKS, m)).min(axis=1)
+    loud = np.flatnonzero(held > floor + _ABOVE_NOISE_DB)
+    return max(first, int(loud[0]) * _LEAD_BLOCK if loud.size else main)
 
 
 @lru_cache(maxsize=4)

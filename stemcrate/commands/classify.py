@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         from stemcrate.audio.classify import WEIGHTS_PATH
         from stemcrate.audio.training.train import run
 
-        for exe in ("fluidsynth", "espeak-ng", "flite"):
+        for exe in ("fluidsynth", "timidity", "espeak-ng", "flite"):
             if shutil.which(exe) is None:
                 fail(f"{exe} is not installed; it renders the training data")
         from stemcrate.audio.training.dataset import missing_files

@@ -298,3 +298,89 @@ def test_clip_cache_is_named_by_recipe(tmp_path):
                                                          "drums/zap01": "percussion"})
     assert name(ds._source("train", ds.pack_clips, packs.LMMS, "train")) != name(
         ds._source("train", ds.pack_clips, relabelled, "train"))
+
+
+def test_drum_machine_presets_labelled_and_split_by_machine():
+    """DrumSynth presets: labels from machine + name (unclear names left out); the held-out
+    machines are wholly in the test half; no preset is in both halves."""
+    from stemcrate.audio.training import drum_machines as dm
+
+    for kit, name, label in [("tr808", "Hat_o", "hihat_open"), ("tr909", "Hat-c2", "hihat_closed"),
+                             ("linn", "linn_cab", "percussion"), ("cr78", "Kick", "kick"),
+                             ("misc_hats", "dusty_simple_oh", "hihat_open"),
+                             ("misc_hats", "slick_hat_half_open", None),
+                             ("misc_hats", "simple_ride", "cymbal"),
+                             ("misc", "fatness", None), ("misc", "amen_bd", "kick"),
+                             ("misc", "clappy_snare", "snare"), ("misc_claps", "clap2", "clap"),
+                             ("misc_bass", "jarre_bass_drum", "kick"),
+                             ("misc_bass", "smooth_bass", "bass"), ("acoustic", "Brush1", None)]:
+        assert dm.label_for(kit, name) == label, (kit, name)
+    every = dm.labelled()
+    assert len(every) > 500 and all(lab in C.LABELS for _, lab in every)
+    train, test = dm.split("train"), dm.split("test")
+    assert sorted(train + test) == every and not set(train) & set(test)
+    assert not [n for n, _ in train if n.split("/")[0] in dm.TEST_KITS]
+    assert {n.split("/")[0] for n, _ in test} >= set(dm.TEST_KITS)
+    labels = {lab for _, lab in test if lab}
+    assert {"kick", "snare", "clap", "hihat_closed", "hihat_open", "tom", "percussion"} <= labels
+    with pytest.raises(ValueError):
+        dm.split("both")
+
+
+def test_recorded_voices_split_by_speaker_and_start_at_the_voice(rng):
+    """Real voices: training and test speakers never overlap; a clip starts at the voice,
+    not at the recording's room noise before it."""
+    from stemcrate.audio.features import _db
+    from stemcrate.audio.training import voice
+
+    assert not set(voice.KLETTRES_TRAIN) & set(voice.KLETTRES_TEST)
+    assert not set(voice.HEDGEWARS_TRAIN) & set(voice.HEDGEWARS_TEST)
+    files = voice.recorded_files(voice.KLETTRES, ("en",), 4)
+    assert len(files) == 4 and all(f.parent.parent.name == "en" for f in files)
+    clips = voice.recorded_vocals(files, 2, rng)
+    assert len(clips) >= 8
+    for c in clips[:1]:  # the first recording starts with ~0.7 s of room noise
+        head = float(np.max(_db(c[: int(0.03 * voice.SR)] ** 2)))
+        assert head > -20.0, head  # within 20 dB of full scale in the first 30 ms
+    with pytest.raises(FileNotFoundError):
+        voice.recorded_files(voice.KLETTRES, ("no-such-language",), 4)
+
+
+def test_noise_floor_augmentation(rng):
+    """A recording's noise floor: 38–72 dB under the peak, sometimes with a lead-in, which
+    ``prepare``'s onset skips again."""
+    from stemcrate.audio.features import FEATURE_SR, onset
+
+    t = np.arange(int(0.4 * FEATURE_SR)) / FEATURE_SR
+    hit = np.sin(2 * np.pi * 120 * t) * np.exp(-t * 10)
+    levels, misses, bare = [], [], 0
+    for _ in range(40):
+        y = augment.with_noise_floor(hit, rng)
+        assert np.all(np.isfinite(y)) and y.size >= hit.size
+        start = int(np.flatnonzero(np.abs(y) > 0.05)[0])  # where the hit is
+        if start > int(0.05 * FEATURE_SR):
+            levels.append(10 * np.log10(np.mean(y[:start] ** 2)))
+            misses.append(abs(onset(y) - start))
+        bare += start < int(0.002 * FEATURE_SR)  # no lead-in: the hit comes first
+    assert bare >= 8 and len(levels) >= 8 and all(-74 < lv < -36 for lv in levels), levels
+    assert np.median(misses) < 0.005 * FEATURE_SR, misses
+
+
+def test_patch_set_renders_only_its_own_patches(tmp_path):
+    """FreePats through TiMidity: only the programs and drum keys the patch set maps are
+    rendered (TiMidity's system config would answer the rest with FluidR3, a training
+    soundfont); its voices are vocal, its basses bass."""
+    from stemcrate.audio.training import dataset as ds
+    from stemcrate.audio.training import render
+
+    cfg = tmp_path / "set.cfg"
+    cfg.write_text("dir /x\nbank 0\n 33 Tone_000/033_Finger_Bass.pat amp=90\n"
+                   " 53\tTone_000/053_Voice_Oohs.pat\n#  0 Tone_000/000_Piano.pat\n"
+                   "drumset 0\n 36 Drum_000/036_Kick_2.pat\nbank 1\n 40 Tone_001/x.pat\n")
+    assert render.patch_map(cfg) == (frozenset({33, 53}), frozenset({36}))
+    programs, keys = render.patch_map(render.FREEPATS_CFG)
+    assert {32, 33, 34, 35, 36, 37, 38, 53} <= programs and 39 not in programs
+    audio, labels, elec = ds._render_patches(render.FREEPATS_CFG, 1)
+    assert {"kick", "snare", "tom", "bass", "melodic", "vocal"} <= set(labels)
+    assert all(a.size and np.max(np.abs(a)) > 1e-3 for a in audio)
+    assert {e for e, lab in zip(elec, labels, strict=True) if lab == "vocal"} == {-1}

@@ -119,3 +119,47 @@ def test_mel_patch_shape_level_and_length(rng):
     assert not F.mel_patch(F.prepare(np.zeros(500), sr)).any()
     noise = F.mel_patch(F.prepare(rng.standard_normal(sr // 4), sr))
     assert float(noise[-10:, 2].mean()) > float(p[-10:, 2].mean())  # noise is brighter
+
+
+def _pink(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Pink-ish room noise (1/f power), unit RMS."""
+    spec = np.fft.rfft(rng.standard_normal(n)) / np.sqrt(np.arange(n // 2 + 1) + 1.0)
+    y = np.fft.irfft(spec, n)
+    return y / np.sqrt(np.mean(y ** 2))
+
+
+def _level_db(rms: float) -> float:
+    return float(10 ** (rms / 20))
+
+
+def test_onset_skips_a_recordings_noise_floor(rng):
+    """A hit 0.5 s into a recording with room noise 50 dB down starts where the hit starts;
+    with digital silence before it, as before (first sample above -50 dB)."""
+    sr = F.FEATURE_SR
+    hit = _kick(sr)
+    lead = int(0.5 * sr)
+    clean = np.concatenate([np.zeros(lead), hit])
+    assert abs(F.onset(clean) - lead) <= 2
+    noisy = clean + _pink(clean.size, rng) * _level_db(-50)
+    assert abs(F.onset(noisy) - lead) < int(0.004 * sr)
+    # the prepared clip starts at the hit, so its features match the clean hit's
+    assert np.corrcoef(F.extract(noisy, sr), F.extract(hit, sr))[0, 1] > 0.97
+    # a lone click in the lead-in is not the onset
+    clicked = noisy.copy()
+    clicked[lead // 2:lead // 2 + 20] += 0.05
+    assert abs(F.onset(clicked) - lead) < int(0.004 * sr)
+
+
+def test_onset_keeps_soft_beginnings(rng):
+    """What belongs to the sound stays: a consonant-like noise 25 dB down before a vowel,
+    and a slow fade-in (not steady, so not a noise floor)."""
+    sr = F.FEATURE_SR
+    t = np.arange(sr // 2) / sr
+    vowel = np.sin(2 * np.pi * 180 * t) * np.exp(-t * 3)
+    consonant = _pink(int(0.12 * sr), rng) * _level_db(-25)
+    word = np.concatenate([np.zeros(200), consonant, vowel])
+    assert F.onset(word) <= 201
+    swell = np.sin(2 * np.pi * 300 * np.arange(sr) / sr) * np.linspace(0, 1, sr) ** 3
+    first = int(np.flatnonzero(np.abs(swell) > 10 ** (-50 / 20))[0])
+    assert F.onset(swell) == first
+    assert F.onset(np.zeros(100)) == 0

@@ -2,7 +2,8 @@
 
 :func:`augment` applies a random chain: varispeed pitch shift (±5 semitones; the length
 changes with it, like a sampler), EQ (high/low-pass, tilt), saturation, reverb (decaying
-noise impulse response), stem bleed (another clip 15–30 dB down), background noise, onset
+noise impulse response), stem bleed (another clip 15–30 dB down), a recording's noise
+floor (hiss, room tone, rumble or hum 38–72 dB down, often with lead-in and tail), onset
 chop (0–4 ms cut off the front), loop context for drum hits (the still-ringing tail of an
 earlier hit under this one, as a drum slicer cuts a hit out of a groove: a tom played right
 after a lower tom, a hat over a ringing crash; the new hit stays the loudest onset and the
@@ -93,6 +94,38 @@ def with_previous_hit(y: F64, prev: F64, rng: np.random.Generator) -> F64:
     return out
 
 
+#: how often a variant gets a recording's noise floor (:func:`with_noise_floor`)
+NOISE_FLOOR_P = 0.35
+
+
+def noise_floor(n: int, rng: np.random.Generator) -> F64:
+    """``n`` samples of a recording's background, unit RMS: white hiss, pink room tone,
+    brown rumble or mains hum (50 or 60 Hz and harmonics over faint hiss)."""
+    kind = rng.random()
+    if kind < 0.7:  # white / pink / brown: a 1/f^a power spectrum
+        a = (0.0, 1.0, 2.0)[int(rng.integers(0, 3))]
+        f = np.arange(n // 2 + 1, dtype=np.float64) + 1.0
+        y = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) / f ** (a / 2), n)
+    else:
+        t = np.arange(n) / SR
+        mains = (50.0, 60.0)[int(rng.integers(0, 2))]
+        y = 0.1 * rng.standard_normal(n)
+        for k in range(1, 6):  # the mains frequency and its harmonics
+            y += rng.uniform(0.1, 1.0) / k * np.sin(2 * np.pi * mains * k * t
+                                                    + rng.uniform(0, 2 * np.pi))
+    return np.asarray(y / (np.sqrt(np.mean(y ** 2)) + 1e-12))
+
+
+def with_noise_floor(y: F64, rng: np.random.Generator) -> F64:
+    """``y`` (peak ≈ 1) as a recording hands it over: a noise floor 38–72 dB below the peak
+    under the whole clip, often with 0–0.6 s of it before the sound and 0–0.4 s after."""
+    pre = int(rng.uniform(0.0, 0.6) * SR) if rng.random() < 0.5 else 0
+    post = int(rng.uniform(0.0, 0.4) * SR) if rng.random() < 0.5 else 0
+    out = np.concatenate([np.zeros(pre), y, np.zeros(post)])
+    peak = float(np.max(np.abs(y))) + 1e-12
+    return out + noise_floor(out.size, rng) * peak * 10 ** (-rng.uniform(38, 72) / 20)
+
+
 def augment(x: F64, label: str, rng: np.random.Generator,
             bleed: F64 | None = None, previous: F64 | None = None) -> F64:
     """One random augmented variant of clip ``x`` (label decides the allowed truncation).
@@ -127,8 +160,6 @@ def augment(x: F64, label: str, rng: np.random.Generator,
         b = b[: y.size - off]
         y[off:off + b.size] += b * 10 ** (-rng.uniform(15, 30) / 20)
     if rng.random() < 0.3:
-        y = y + rng.standard_normal(y.size) * 10 ** (-rng.uniform(30, 60) / 20)
-    if rng.random() < 0.3:
         y = y[int(rng.uniform(0, 0.004) * SR):]
     in_loop = (previous is not None and label in DRUM_LABELS
                and rng.random() < LOOP_CONTEXT_P.get(label, LOOP_CONTEXT_DEFAULT_P))
@@ -147,5 +178,7 @@ def augment(x: F64, label: str, rng: np.random.Generator,
             f = min(int(0.003 * SR), n // 4)
             if f > 0:
                 y[-f:] *= np.linspace(1, 0, f)
+    if rng.random() < NOISE_FLOOR_P:  # last: a lead-in is never what truncation keeps
+        y = with_noise_floor(y, rng)
     y *= 10 ** (rng.uniform(-20, 0) / 20)
     return y

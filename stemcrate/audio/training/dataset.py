@@ -27,6 +27,16 @@ lmms-train             LMMS's samples (drums, basses, instruments, pads, fx),   
                        half of the families
 sonic-pi-test          the other half of the Sonic Pi families                  test_packs
 lmms-test              the other half of the LMMS families                      test_packs
+klettres-train         real recorded letters/syllables, 14 languages' speakers  train
+hedgewars-train        real recorded shouted/sung game voices, 9 voice packs    train
+klettres-test          6 other languages' speakers                              test_real
+hedgewars-test         6 other voice packs                                      test_real
+freepats               FreePats (TiMidity++): real sampled drums, 7 basses,     test_real
+                       pianos, organs, guitars, strings, winds (Debian freepats)
+drumsynth-train        LMMS DrumSynth presets: TR-808/909, CR-78, acoustic,     train
+                       Latin and electronic kits, 2 of 3 of the misc presets
+drumsynth-test         5 machines never trained on (CR-8000, LinnDrum,          test_machines
+                       TR-606, TR-77, an R&B kit), 1 of 3 of the misc presets
 =====================  ======================================================  ==========
 
 The sample packs (:mod:`.packs`) are split by *family* (``tabla_ghe1..8`` is one family, so
@@ -59,7 +69,7 @@ import numpy.typing as npt
 from stemcrate.audio.classify import LABELS
 from stemcrate.audio.features import FEATURE_SR, extract_prepared, mel_patch, prepare
 from stemcrate.audio.training import augment as aug
-from stemcrate.audio.training import kits, packs, render, synth, voice
+from stemcrate.audio.training import drum_machines, kits, packs, render, synth, voice
 
 SR = FEATURE_SR
 F64 = npt.NDArray[np.float64]
@@ -67,7 +77,7 @@ TRAIN_KITS = ("Audiophob", "BJA_Pacific", "ColomboAcousticDrumkit", "ElectricEmp
               "GMRockKit", "Millo-Drums_v.1", "Millo_MultiLayered2", "Millo_MultiLayered3",
               "TR808EmulationKit", "The Black Pearl 1.0", "circAfrique v4", "rumpf_kit_z01_h2")
 TEST_KITS = ("ForzeeStereo", "HardElectro1", "Gimme A Hand 1.0", "VariBreaks")
-CACHE_VERSION = "v1"
+CACHE_VERSION = "v2"  # v2: GM voice programs rendered as vocal
 Loaded = tuple[list[F64], list[str], list[int]]
 #: how a pack's samples become clips (part of its cache recipe)
 PACK_RECIPE = "first 1.6 s + up to 8 chops of tonal samples over 1 s"
@@ -84,6 +94,9 @@ def required_files() -> list[tuple[Path, str]]:
     out += [(kits.HYDROGEN_DRUMKITS / k, "hydrogen-data" if k in kits.HYDROGEN_DATA_KITS
              else "hydrogen-drumkits") for k in TRAIN_KITS + TEST_KITS]
     out += [(p.root, p.package) for p in packs.PACKS]
+    out += [(voice.KLETTRES, "klettres-data"), (voice.HEDGEWARS_VOICES, "hedgewars-data"),
+            (drum_machines.ROOT, drum_machines.PACKAGE), (render.FREEPATS_CFG, "freepats"),
+            (Path("/usr/bin/timidity"), "timidity")]
     return out
 
 
@@ -145,21 +158,39 @@ def _sf(name: str) -> Path:
     raise FileNotFoundError(name)
 
 
+def _kept(clips: list[F64], notes: list[render.Note], *, acoustic: bool = False) -> Loaded:
+    """The rendered notes that sounded, with labels and electronic flags (unknown for
+    voices; 0 for all of an ``acoustic`` kit)."""
+    keep = [(c, n) for c, n in zip(clips, notes, strict=True) if c.size]
+    return ([c for c, _ in keep], [n.label for _, n in keep],
+            [-1 if n.label == "vocal" else 0 if acoustic else int(n.electronic)
+             for _, n in keep])
+
+
 def _render_gm(font: str, seed: int) -> Loaded:
     rng = np.random.default_rng(seed)
     notes = render.gm_drum_notes(rng) + render.tonal_notes(rng)
-    clips = render.render(_sf(font), notes)
-    keep = [(c, n) for c, n in zip(clips, notes, strict=True) if c.size]
-    return [c for c, _ in keep], [n.label for _, n in keep], [int(n.electronic) for _, n in keep]
+    return _kept(render.render(_sf(font), notes), notes)
 
 
 def _render_kit_sf(font: str, seed: int) -> Loaded:
     rng = np.random.default_rng(seed)
     notes = render.gm_drum_notes(rng, kits={0: False}, velocities=(30, 55, 80, 105, 127),
                                  channel=0, bank=0, key_map=render.AVL_DRUMS)
-    clips = render.render(_sf(font), notes)
-    keep = [(c, n) for c, n in zip(clips, notes, strict=True) if c.size]
-    return [c for c, _ in keep], [n.label for _, n in keep], [0] * len(keep)
+    return _kept(render.render(_sf(font), notes), notes, acoustic=True)
+
+
+def _render_patches(cfg: Path, seed: int) -> Loaded:
+    """Drums, basses, melodic and fx notes of a TiMidity patch set, only what it maps itself
+    (:func:`.render.patch_map`; its drums are drum set 0, so bank 0 on channel 10)."""
+    rng = np.random.default_rng(seed)
+    programs, keys = render.patch_map(cfg)
+    drums = {k: lab for k, lab in render.GM_DRUMS.items() if k in keys}
+    notes = render.gm_drum_notes(rng, kits={0: False}, velocities=(40, 80, 120), bank=0,
+                                 key_map=drums)
+    notes += render.tonal_notes(rng, n_bass=10, n_melodic=2, n_fx=3, n_vocal=8,
+                                programs=programs)
+    return _kept(render.render(cfg, notes), notes)
 
 
 def _hydrogen(names: tuple[str, ...]) -> Loaded:
@@ -192,6 +223,27 @@ def _flite(voices: tuple[str, ...], per_voice: int, seed: int) -> Loaded:
     return clips, ["vocal"] * len(clips), [-1] * len(clips)
 
 
+def _recorded(root: Path, groups: tuple[str, ...], per_group: int, chops: int,
+              seed: int) -> Loaded:
+    files = voice.recorded_files(root, groups, per_group)
+    clips = voice.recorded_vocals(files, chops, np.random.default_rng(seed))
+    return clips, ["vocal"] * len(clips), [-1] * len(clips)
+
+
+def _drum_machines(half: str) -> Loaded:
+    from stemcrate.audio.training import drumsynth
+
+    audio, labels, elec = [], [], []
+    for name, label in drum_machines.split(half):
+        clip = drumsynth.render(drum_machines.ROOT / f"{name}.ds", sr=SR, max_seconds=1.6,
+                                seed=seed_of("drumsynth", name))
+        if clip.size and float(np.max(np.abs(clip))) > 1e-4:
+            audio.append(clip)
+            labels.append(label)
+            elec.append(drum_machines.electronic(name, label))
+    return audio, labels, elec
+
+
 def _corpus_chops(corpus: Path, name: str, label: str, n: int, seed: int) -> Loaded:
     from stemcrate.audio.decode import load_audio
 
@@ -217,6 +269,8 @@ def _source(split: str, fn: Callable[..., Loaded], *args: object,
 def sources(corpus: Path | None) -> dict[str, Source]:
     """name → :class:`Source`. Corpus-based real test sources need ``corpus``."""
     kit_rules = (sorted(kits.ELECTRONIC_KITS), kits.RULES, kits.SKIP_FILES)
+    machine_rules = (drum_machines.TEST_KITS, drum_machines.labelled())
+    kl, hw = voice.KLETTRES, voice.HEDGEWARS_VOICES
     out = {
         "sf-FluidR3_GM": _source("train", _render_gm, "FluidR3_GM.sf2", 11),
         "sf-MuseScore_General": _source("train", _render_gm, "MuseScore_General.sf3", 12),
@@ -229,6 +283,9 @@ def sources(corpus: Path | None) -> dict[str, Source]:
         "sonic-pi-train": _source("train", pack_clips, packs.SONIC_PI, "train",
                                   extra=(PACK_RECIPE,)),
         "lmms-train": _source("train", pack_clips, packs.LMMS, "train", extra=(PACK_RECIPE,)),
+        "klettres-train": _source("train", _recorded, kl, voice.KLETTRES_TRAIN, 45, 1, 31),
+        "hedgewars-train": _source("train", _recorded, hw, voice.HEDGEWARS_TRAIN, 70, 1, 32),
+        "drumsynth-train": _source("train", _drum_machines, "train", extra=machine_rules),
         "sf-TimGM6mb": _source("test_sf", _render_gm, "TimGM6mb.sf2", 21),
         "espeak-test": _source("test_sf", _espeak, voice.TEST_VOICES, 60, 22),
         "sf-Red_Zeppelin_4_LV2": _source("test_real", _render_kit_sf,
@@ -238,6 +295,11 @@ def sources(corpus: Path | None) -> dict[str, Source]:
                                  extra=(PACK_RECIPE,)),
         "lmms-test": _source("test_packs", pack_clips, packs.LMMS, "test",
                              extra=(PACK_RECIPE,)),
+        "klettres-test": _source("test_real", _recorded, kl, voice.KLETTRES_TEST, 60, 0, 33),
+        "hedgewars-test": _source("test_real", _recorded, hw, voice.HEDGEWARS_TEST, 70, 0, 34),
+        "drumsynth-test": _source("test_machines", _drum_machines, "test",
+                                  extra=machine_rules),
+        "freepats": _source("test_real", _render_patches, render.FREEPATS_CFG, 26),
     }
     if corpus is not None and (corpus / "198-209-0000.ogg").exists():
         out["librispeech"] = _source("test_real", _corpus_chops, corpus, "198-209-0000.ogg",
@@ -277,7 +339,7 @@ def load_source(name: str, source: Source, cache: Path) -> Clips:
 
 
 #: sources whose clips get more augmented variants than their label's share (few real clips)
-VARIANTS_OF_SOURCE = {"sonic-pi-train": 8, "lmms-train": 8}
+VARIANTS_OF_SOURCE = {"sonic-pi-train": 8, "lmms-train": 8, "drumsynth-train": 6}
 
 
 def variants_per_clip(labels: list[str], target: int) -> dict[str, int]:

@@ -1,9 +1,15 @@
-"""Render labelled one-shots with FluidSynth from General MIDI soundfonts.
+"""Render labelled one-shots from General MIDI soundfonts (FluidSynth) or GUS patch sets
+(TiMidity++: FreePats).
 
 A job list (label, channel, bank/program, note, velocity, hold seconds) becomes one MIDI file
-with one note per :data:`SLOT_S`-second slot; the ``fluidsynth`` CLI renders it offline to a
-22 050 Hz WAV (reverb and chorus off), which is cut back into clips of at most
-:data:`CLIP_S` seconds. Clips that stay silent (a kit without that note) are dropped.
+with one note per :data:`SLOT_S`-second slot; the ``fluidsynth`` CLI (a ``.sf2``/``.sf3``
+font) or ``timidity`` (a ``.cfg`` patch set) renders it offline to a 22 050 Hz WAV (reverb
+and chorus off), which is cut back into clips of at most :data:`CLIP_S` seconds. Clips that
+stay silent (a kit without that note) are dropped.
+
+TiMidity always reads its system configuration too, which maps every program to
+FluidR3_GM (a training soundfont): render only the programs and drum keys the patch set
+itself maps (:func:`patch_map`), or FluidR3 answers for the rest.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ SLOT_S = 2.5
 CLIP_S = 1.6
 SF2 = Path("/usr/share/sounds/sf2")
 SF3 = Path("/usr/share/sounds/sf3")
+FREEPATS_CFG = Path("/etc/timidity/freepats.cfg")
 
 #: GM percussion key map (channel 10) → label; unlisted keys are not rendered.
 GM_DRUMS: dict[int, str] = {
@@ -53,6 +60,8 @@ BASS_PROGRAMS = (32, 33, 34, 35, 36, 37, 38, 39, 43)
 ELECTRONIC_PROGRAMS = frozenset({38, 39, *range(80, 104)})
 MELODIC_PROGRAMS = (*range(0, 32), *range(40, 47), 48, 49, 50, 51, *range(56, 85),
                     *range(86, 91), *range(92, 96), *range(104, 112), 112, 114)
+#: GM programs of sampled voices: Choir Aahs, Voice Oohs (sung vowels, a vocal one-shot)
+VOCAL_PROGRAMS = (52, 53)
 #: GM fx programs that sound like effects (the pad-like FX 2/3/5 and orchestra hit are left out)
 FX_PROGRAMS = (96, 99, 101, 102, 103, 119, 120, 121, 122, 123, 124, 125, 126, 127)
 
@@ -85,23 +94,33 @@ def gm_drum_notes(rng: np.random.Generator, *, kits: dict[int, bool] | None = No
 
 
 def tonal_notes(rng: np.random.Generator, *, n_bass: int = 14, n_melodic: int = 4,
-                n_fx: int = 4) -> list[Note]:
-    """Bass notes E1–E3 on the bass programs, melodic notes A2–C7, fx notes."""
+                n_fx: int = 4, n_vocal: int = 12,
+                programs: frozenset[int] | None = None) -> list[Note]:
+    """Bass notes E1–E3 on the bass programs, melodic notes A2–C7, fx notes, sung vowels
+    C3–G5 on the voice programs (drawn last, so the others do not depend on them); only
+    ``programs`` when given."""
+    def have(progs: tuple[int, ...]) -> tuple[int, ...]:
+        return progs if programs is None else tuple(p for p in progs if p in programs)
+
     out = []
-    for prog in BASS_PROGRAMS:
+    for prog in have(BASS_PROGRAMS):
         for _ in range(n_bass):
             out.append(Note("bass", 0, 0, prog, int(rng.integers(28, 53)),
                             int(rng.integers(50, 128)), float(rng.uniform(0.15, 1.4)),
                             prog in ELECTRONIC_PROGRAMS))
-    for prog in MELODIC_PROGRAMS:
+    for prog in have(MELODIC_PROGRAMS):
         for _ in range(n_melodic):
             out.append(Note("melodic", 0, 0, prog, int(rng.integers(45, 97)),
                             int(rng.integers(50, 128)), float(rng.uniform(0.15, 1.4)),
                             prog in ELECTRONIC_PROGRAMS))
-    for prog in FX_PROGRAMS:
+    for prog in have(FX_PROGRAMS):
         for _ in range(n_fx):
             out.append(Note("fx", 0, 0, prog, int(rng.integers(36, 85)),
                             int(rng.integers(60, 128)), float(rng.uniform(0.3, 1.5)), True))
+    for prog in have(VOCAL_PROGRAMS):
+        for _ in range(n_vocal):
+            out.append(Note("vocal", 0, 0, prog, int(rng.integers(48, 80)),
+                            int(rng.integers(50, 128)), float(rng.uniform(0.3, 1.5)), False))
     return out
 
 
@@ -139,27 +158,51 @@ def write_midi(notes: list[Note], path: Path) -> None:
     mid.save(str(path))
 
 
+def patch_map(cfg: Path) -> tuple[frozenset[int], frozenset[int]]:
+    """(programs of tone bank 0, keys of drum set 0) that the TiMidity config ``cfg`` maps
+    to a patch file of its own."""
+    banks: dict[str, set[int]] = {"bank": set(), "drumset": set()}
+    current: set[int] | None = None
+    for line in cfg.read_text(encoding="utf-8", errors="replace").splitlines():
+        words = line.split("#")[0].split()
+        if len(words) >= 2 and words[0] in banks:
+            current = banks[words[0]] if words[1] == "0" else None
+        elif current is not None and len(words) >= 2 and words[0].isdigit() and (
+                words[1].endswith(".pat")):
+            current.add(int(words[0]))
+    return frozenset(banks["bank"]), frozenset(banks["drumset"])
+
+
+def _synthesise(font: Path, mid: Path, wav: Path, gain: float) -> None:
+    if font.suffix == ".cfg":
+        exe, pkg = shutil.which("timidity"), "timidity"
+        cmd = [str(exe), "-c", str(font), "-Ow", "--output-mono", "-s", str(SR),
+               "-EFreverb=0", "-EFchorus=0", f"-A{int(gain * 200)}", "-o", str(wav), str(mid)]
+    else:
+        exe, pkg = shutil.which("fluidsynth"), "fluidsynth"
+        cmd = [str(exe), "-ni", "-q", "-g", str(gain), "-R", "0", "-C", "0",
+               "-o", "synth.polyphony=64", "-F", str(wav), "-r", str(SR), str(font), str(mid)]
+    if exe is None:
+        raise RuntimeError(f"the {pkg} CLI is not installed (Debian package {pkg})")
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def render(font: Path, notes: list[Note], *, gain: float = 0.5) -> list[npt.NDArray[np.float64]]:
-    """Render ``notes`` with ``font``; returns one mono float64 clip (≤ CLIP_S s) per note.
+    """Render ``notes`` with ``font`` (a soundfont, or a TiMidity ``.cfg`` patch set); returns
+    one mono float64 clip (≤ CLIP_S s) per note.
 
     Silent notes yield an empty array (the caller drops them).
     """
-    exe = shutil.which("fluidsynth")
-    if exe is None:
-        raise RuntimeError("the fluidsynth CLI is not installed (Debian package fluidsynth)")
     import soundfile as sf
 
     with tempfile.TemporaryDirectory(prefix="stemcrate-render-") as tmp:
         mid = Path(tmp) / "in.mid"
         wav = Path(tmp) / "out.wav"
         write_midi(notes, mid)
-        subprocess.run([exe, "-ni", "-q", "-g", str(gain), "-R", "0", "-C", "0",
-                        "-o", "synth.polyphony=64", "-F", str(wav), "-r", str(SR), str(font),
-                        str(mid)], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        _synthesise(font, mid, wav, gain)
         audio, sr = sf.read(str(wav), dtype="float64", always_2d=True)
     if sr != SR:
-        raise RuntimeError(f"fluidsynth rendered at {sr} Hz, expected {SR}")
+        raise RuntimeError(f"{font.name} rendered at {sr} Hz, expected {SR}")
     mono = audio.mean(axis=1)
     overall = float(np.max(np.abs(mono))) if mono.size else 0.0
     clips = []

@@ -1,8 +1,18 @@
-"""Vocal one-shots: espeak-ng and flite speech and sustained "sung" vowels, chopped into grains.
+"""Vocal one-shots: synthesised speech and sung vowels, and real recorded voices.
 
 espeak-ng is a formant synthesiser; flite's ``awb``, ``rms`` and ``slt`` voices are
 statistical voices trained on recorded speakers and ``kal16`` is a diphone voice (recorded
 speech cut and joined), so between them the vocal class sees several kinds of voice source.
+
+Real recorded voices (:func:`recorded_vocals`) come from two Debian packages, each grouped
+by speaker so that training and test never share a voice:
+
+* ``klettres-data`` (:data:`KLETTRES`): letters and syllables spoken by native speakers of
+  20 languages (a folder per language), real microphone recordings with their room noise
+  and lead-in, like vocal one-shots cut from a session;
+* ``hedgewars-data`` (:data:`HEDGEWARS_VOICES`): 15 voice packs of shouted and sung game
+  lines ("Amazing", "Incoming", "Ow", laughs and coughs: a folder per actor and character),
+  like the shouts and ad-libs of a vocal sample pack.
 
 Chops follow what a vocal slicer produces: 30% very short grains (5–60 ms), 30% syllables
 (60–300 ms), 40% words/phrases (0.3–1.5 s), each starting where the voice is active, with
@@ -45,6 +55,17 @@ TRAIN_VOICES = ("en+m1", "en+m3", "en+f1", "en+f2", "en-us+m2", "en-us+f5", "en+
                 "en-gb-scotland+m4", "en+Andy", "en+Annie", "en+david", "en+linda")
 TEST_VOICES = ("en-us+f3", "en+f4", "en-us+m7", "en+Michael", "en+steph", "en+grandpa")
 FLITE_VOICES = ("kal16", "awb", "rms", "slt")
+
+KLETTRES = Path("/usr/share/klettres")
+HEDGEWARS_VOICES = Path("/usr/share/games/hedgewars/Data/Sounds/voices")
+#: klettres languages held out (their speakers are never trained on); the rest train
+KLETTRES_TEST = ("de", "fr", "it", "nl", "ru", "tn")
+KLETTRES_TRAIN = ("ar", "cs", "da", "en", "en_GB", "es", "he", "hu", "lt", "ml", "nb", "nds",
+                  "pt_BR", "uk")
+#: hedgewars voice packs held out (Russian and Russian_pl may share an actor: both out)
+HEDGEWARS_TEST = ("British", "Pirate", "Russian", "Russian_pl", "Singer", "Surfer")
+HEDGEWARS_TRAIN = ("Classic", "Default", "Default_es", "Default_pl", "Default_ru",
+                   "Default_uk", "HillBilly", "Mobster", "Robot")
 
 
 def speak(text: str, voice: str, *, pitch: int, speed: int) -> F64:
@@ -155,3 +176,37 @@ def espeak_vocals(voices: tuple[str, ...], per_voice: int, rng: np.random.Genera
 def flite_vocals(voices: tuple[str, ...], per_voice: int, rng: np.random.Generator) -> list[F64]:
     """Chopped flite speech and sustained vowels, ``per_voice`` chops per voice."""
     return _chopped(voices, per_voice, rng, _say_flite)
+
+
+def recorded_files(root: Path, groups: tuple[str, ...], per_group: int) -> list[Path]:
+    """Up to ``per_group`` audio files (evenly spread over the sorted names) of each speaker
+    folder ``root/<group>`` (searched recursively)."""
+    out: list[Path] = []
+    for g in groups:
+        files = sorted(p for p in (root / g).rglob("*") if p.suffix in (".ogg", ".wav",
+                                                                          ".flac"))
+        if not files:
+            raise FileNotFoundError(f"no recordings in {root / g}")
+        if len(files) > per_group:
+            files = [files[int(i)] for i in np.linspace(0, len(files) - 1, per_group)]
+        out += files
+    return out
+
+
+def recorded_vocals(files: list[Path], chops: int, rng: np.random.Generator) -> list[F64]:
+    """Each recording from its onset (:func:`stemcrate.audio.features.onset`, past its room
+    noise), its first 1.6 s, plus ``chops`` grains or syllables cut from it (:func:`chop`)."""
+    from stemcrate.audio.decode import load_audio
+    from stemcrate.audio.features import onset
+
+    out: list[F64] = []
+    for f in files:
+        y, _ = load_audio(f, sr=SR, mono=True)
+        whole = np.asarray(y[0], dtype=np.float64)
+        whole = whole[max(0, onset(whole) - int(0.005 * SR)):]
+        if whole.size < int(0.01 * SR) or float(np.max(np.abs(whole))) <= 1e-4:
+            continue
+        out.append(whole[: int(1.6 * SR)])
+        if chops:
+            out += chop(whole, chops, rng)
+    return out
