@@ -384,3 +384,57 @@ def test_patch_set_renders_only_its_own_patches(tmp_path):
     assert {"kick", "snare", "tom", "bass", "melodic", "vocal"} <= set(labels)
     assert all(a.size and np.max(np.abs(a)) > 1e-3 for a in audio)
     assert {e for e, lab in zip(elec, labels, strict=True) if lab == "vocal"} == {-1}
+
+
+def test_bass_oneshots_are_low_tonal_notes(rng):
+    """Every kind of synthesised pack bass is a finite, peak-normalised, low and clearly
+    pitched note; plucked strings stay in a bass guitar's range."""
+    from stemcrate.audio.features import estimate_pitch
+    from stemcrate.audio.training import synth
+
+    for kind in synth.BASS_KINDS:
+        clips = [synth.bass_oneshot(rng, kind) for _ in range(6)]
+        for y in clips:
+            assert np.all(np.isfinite(y)) and np.max(np.abs(y)) == pytest.approx(1.0)
+            assert 0.1 < y.size / synth.SR < 1.6
+        pitches = [estimate_pitch(y, synth.SR) for y in clips]
+        assert np.median([h for _, h in pitches]) > 0.8, (kind, pitches)
+        top = 140.0 if kind == "string" else 480.0  # A#3 and its octave (a layered mid)
+        # (a resonant filter can lead the estimator to its resonance: most notes, not all)
+        assert sum(0 < f < top for f, _ in pitches) >= 4, (kind, pitches)
+
+
+def test_drum_machine_knobs_turn_tune_and_decay():
+    """Knob settings stay in range (hats keep a decay that leaves them hats), and a turned
+    preset renders longer or shorter as its decay says."""
+    from stemcrate.audio.training import dataset as ds
+    from stemcrate.audio.training import drum_machines as dm
+    from stemcrate.audio.training import drumsynth
+
+    rng = np.random.default_rng(3)
+    for label in ("kick", "hihat_closed", "hihat_open"):
+        lo, hi = dm.DECAY_RANGE.get(label, dm.DEFAULT_DECAY)
+        for tune, decay in dm.knob_settings(label, 50, rng):
+            assert abs(tune) <= dm.TUNE_SEMITONES and lo <= decay <= hi
+    import dataclasses
+
+    kick = drumsynth.read_preset(dm.ROOT / "tr808" / "Kicklong.ds")
+
+    def length(decay: float) -> int:
+        g = dataclasses.replace(kick.general, stretch=kick.general.stretch * decay)
+        return drumsynth.render(dataclasses.replace(kick, general=g), sr=ds.SR).size
+
+    assert length(0.5) < length(1.0) < length(1.8)
+
+
+def test_hedgewars_effects_pack():
+    """The game's sound effects: all fx, each ≥ 0.25 s of readable audio, halves by family."""
+    from stemcrate.audio.training import packs
+
+    pack = packs.HEDGEWARS_SFX
+    train, test = pack.split("train"), pack.split("test")
+    assert len(train) >= 15 and len(test) >= 15 and not set(train) & set(test)
+    assert {lab for _, lab in train + test} == {"fx"}
+    for name, _ in train + test:
+        y, sr = load_audio(pack.path(name), mono=True)
+        assert y.shape[1] >= 0.25 * sr, name

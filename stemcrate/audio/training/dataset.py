@@ -35,6 +35,12 @@ freepats               FreePats (TiMidity++): real sampled drums, 7 basses,     
                        pianos, organs, guitars, strings, winds (Debian freepats)
 drumsynth-train        LMMS DrumSynth presets: TR-808/909, CR-78, acoustic,     train
                        Latin and electronic kits, 2 of 3 of the misc presets
+drumsynth-knobs-train  the training presets again, 2 renders each with tune and   train
+                       decay knobs turned
+synth-basses           sample-pack bass one-shots: plucks, acid, reese, wobble,  train
+                       plucked strings, layered sub (:func:`.synth.bass_oneshot`)
+hedgewars-sfx-train    half of Hedgewars' sound effects (by family)             train
+hedgewars-sfx-test     the other half                                           test_real
 drumsynth-test         5 machines never trained on (CR-8000, LinnDrum,          test_machines
                        TR-606, TR-77, an R&B kit), 1 of 3 of the misc presets
 =====================  ======================================================  ==========
@@ -213,6 +219,12 @@ def _synth(seed: int, per_label: int = 220) -> Loaded:
     return audio, labels, [1] * len(audio)
 
 
+def _synth_basses(seed: int, n: int) -> Loaded:
+    rng = np.random.default_rng(seed)
+    clips = [synth.bass_oneshot(rng) for _ in range(n)]
+    return clips, ["bass"] * n, [-1] * n  # synth or plucked string: not tagged either way
+
+
 def _espeak(voices: tuple[str, ...], per_voice: int, seed: int) -> Loaded:
     clips = voice.espeak_vocals(voices, per_voice, np.random.default_rng(seed))
     return clips, ["vocal"] * len(clips), [-1] * len(clips)
@@ -230,17 +242,28 @@ def _recorded(root: Path, groups: tuple[str, ...], per_group: int, chops: int,
     return clips, ["vocal"] * len(clips), [-1] * len(clips)
 
 
-def _drum_machines(half: str) -> Loaded:
+def _drum_machines(half: str, knobs: int = 0) -> Loaded:
+    """The presets of one half; with ``knobs``, instead that many renders of each with its
+    tune and decay knobs turned (:func:`.drum_machines.knob_settings`)."""
+    import dataclasses
+
     from stemcrate.audio.training import drumsynth
 
     audio, labels, elec = [], [], []
     for name, label in drum_machines.split(half):
-        clip = drumsynth.render(drum_machines.ROOT / f"{name}.ds", sr=SR, max_seconds=1.6,
-                                seed=seed_of("drumsynth", name))
-        if clip.size and float(np.max(np.abs(clip))) > 1e-4:
-            audio.append(clip)
-            labels.append(label)
-            elec.append(drum_machines.electronic(name, label))
+        preset = drumsynth.read_preset(drum_machines.ROOT / f"{name}.ds")
+        settings = (drum_machines.knob_settings(label, knobs, np.random.default_rng(
+            seed_of("knobs", name))) if knobs else [(0.0, 1.0)])
+        for k, (tune, decay) in enumerate(settings):
+            g = preset.general
+            turned = dataclasses.replace(preset, general=dataclasses.replace(
+                g, tuning=g.tuning + tune, stretch=g.stretch * decay))
+            seed = seed_of("drumsynth", name, k) if knobs else seed_of("drumsynth", name)
+            clip = drumsynth.render(turned, sr=SR, max_seconds=1.6, seed=seed)
+            if clip.size and float(np.max(np.abs(clip))) > 1e-4:
+                audio.append(clip)
+                labels.append(label)
+                elec.append(drum_machines.electronic(name, label))
     return audio, labels, elec
 
 
@@ -283,6 +306,11 @@ def sources(corpus: Path | None) -> dict[str, Source]:
         "sonic-pi-train": _source("train", pack_clips, packs.SONIC_PI, "train",
                                   extra=(PACK_RECIPE,)),
         "lmms-train": _source("train", pack_clips, packs.LMMS, "train", extra=(PACK_RECIPE,)),
+        "hedgewars-sfx-train": _source("train", pack_clips, packs.HEDGEWARS_SFX, "train",
+                                       extra=(PACK_RECIPE,)),
+        "synth-basses": _source("train", _synth_basses, 41, 600),
+        "drumsynth-knobs-train": _source("train", _drum_machines, "train", 2,
+                                         extra=machine_rules),
         "klettres-train": _source("train", _recorded, kl, voice.KLETTRES_TRAIN, 45, 1, 31),
         "hedgewars-train": _source("train", _recorded, hw, voice.HEDGEWARS_TRAIN, 70, 1, 32),
         "drumsynth-train": _source("train", _drum_machines, "train", extra=machine_rules),
@@ -300,6 +328,8 @@ def sources(corpus: Path | None) -> dict[str, Source]:
         "drumsynth-test": _source("test_machines", _drum_machines, "test",
                                   extra=machine_rules),
         "freepats": _source("test_real", _render_patches, render.FREEPATS_CFG, 26),
+        "hedgewars-sfx-test": _source("test_real", pack_clips, packs.HEDGEWARS_SFX, "test",
+                                      extra=(PACK_RECIPE,)),
     }
     if corpus is not None and (corpus / "198-209-0000.ogg").exists():
         out["librispeech"] = _source("test_real", _corpus_chops, corpus, "198-209-0000.ogg",
@@ -339,7 +369,8 @@ def load_source(name: str, source: Source, cache: Path) -> Clips:
 
 
 #: sources whose clips get more augmented variants than their label's share (few real clips)
-VARIANTS_OF_SOURCE = {"sonic-pi-train": 8, "lmms-train": 8, "drumsynth-train": 6}
+VARIANTS_OF_SOURCE = {"sonic-pi-train": 8, "lmms-train": 8, "hedgewars-sfx-train": 8,
+                      "drumsynth-train": 6}
 
 
 def variants_per_clip(labels: list[str], target: int) -> dict[str, int]:

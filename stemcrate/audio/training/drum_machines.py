@@ -9,13 +9,17 @@ that do not pin down a class (``misc/fatness``, ``misc_electro/confusion``) are 
 
 Split (:func:`split`): five whole machines are held out (:data:`TEST_KITS`: nothing of them
 is trained on, so they measure a drum machine never heard); in every other folder the
-presets of each label, sorted by name, go two to training, one to test, in turn.
+presets of each label, sorted by name, go two to training, one to test, in turn. For
+training, each preset is also rendered with its tune and decay knobs turned
+(:func:`knob_settings`), as a player sets up a machine.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import numpy as np
 
 from stemcrate.audio.classify import LABELS
 
@@ -145,6 +149,22 @@ def split(half: str, root: Path = ROOT) -> list[tuple[str, str]]:
         test = set(range(1, len(mine), 3))
         out += [it for i, it in enumerate(mine) if (i in test) == (half == "test")]
     return sorted(out)
+
+
+#: how far a player turns a machine's knobs: tune (semitones) and decay (× the preset's
+#: time scale); hats and cymbals keep a decay that leaves them what they are (a closed hat
+#: stretched 2× rings like an open one)
+TUNE_SEMITONES = 4.0
+DECAY_RANGE: dict[str, tuple[float, float]] = {
+    "hihat_closed": (0.6, 1.3), "hihat_open": (0.85, 1.6), "cymbal": (0.85, 1.6)}
+DEFAULT_DECAY = (0.5, 1.8)
+
+
+def knob_settings(label: str, n: int, rng: np.random.Generator) -> list[tuple[float, float]]:
+    """``n`` random (tune in semitones, decay factor) settings for a preset of ``label``."""
+    lo, hi = DECAY_RANGE.get(label, DEFAULT_DECAY)
+    return [(float(rng.uniform(-TUNE_SEMITONES, TUNE_SEMITONES)),
+             float(np.exp(rng.uniform(np.log(lo), np.log(hi))))) for _ in range(n)]
 
 
 def electronic(name: str, label: str) -> int:

@@ -1,12 +1,14 @@
 """Real one-shot sample packs that Debian ships, labelled by file name and split by family.
 
-=========  ======================  ==================================================
-pack       Debian package          what
-=========  ======================  ==================================================
-sonic-pi   ``sonic-pi-samples``    drum machines, acoustic drums, tabla, basses,
-                                   guitar, piano, choir, fx (FLAC)
-lmms       ``lmms-common``         LMMS's drums, basses, instruments, pads, fx (OGG)
-=========  ======================  ==================================================
+=============  ======================  ==============================================
+pack           Debian package          what
+=============  ======================  ==============================================
+sonic-pi       ``sonic-pi-samples``    drum machines, acoustic drums, tabla, basses,
+                                       guitar, piano, choir, fx (FLAC)
+lmms           ``lmms-common``         LMMS's drums, basses, instruments, pads, fx (OGG)
+hedgewars-sfx  ``hedgewars-data``      the game's sound effects: explosions, guns,
+                                       engines, beams, warps, splashes (OGG)
+=============  ======================  ==============================================
 
 Loops, drones, beeps, noises and samples whose sound the name does not pin down are left
 out. A *family* is a sample's name without its number and its hardness/variant suffix
@@ -160,4 +162,15 @@ LMMS = Pack("lmms", "lmms-common", Path("/usr/share/lmms/samples"), {
     **_named("fx", "electric_ping01 buzz!", "misc/"),
 }, _lmms_electronic)
 
-PACKS = (SONIC_PI, LMMS)
+#: Hedgewars' sound effects that last ≥ 0.25 s (its shorter impacts are as much a
+#: percussion hit as an effect; its notes and voices are left out)
+HEDGEWARS_SFX = Pack("hedgewars-sfx", "hedgewars-data",
+                     Path("/usr/share/games/hedgewars/Data/Sounds"), _named(
+                         "fx", "beewater blowtorch drillgun explosion firepunch_hit flamethrower "
+                               "frozen_hog_impact gun hog_freeze ice_beam ice_beam_idle "
+                               "invulnerable jetpackboost landgun lasersight lowgravity minigun "
+                               "molotov mortar plane planewater portalshot rcplane ropeshot "
+                               "shotgunfire sinegun splash steam suddendeath TARDIS throwpowerup "
+                               "ufo warp whipcrack"), lambda name, label: -1)
+
+PACKS = (SONIC_PI, LMMS, HEDGEWARS_SFX)

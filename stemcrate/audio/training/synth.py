@@ -315,3 +315,93 @@ def generate(label: str, n: int, rng: np.random.Generator) -> list[F64]:
     """``n`` synthesised clips of ``label`` (float64 mono at SR)."""
     gen = GENERATORS[label]
     return [gen(rng).astype(np.float64) for _ in range(n)]
+
+
+def _resonant_lowpass(x: F64, cutoff: F64, q: float, block: int = 64) -> F64:
+    """``x`` through a resonant two-pole low-pass (RBJ biquad, quality ``q``) whose cutoff
+    (Hz, one value per sample) is updated every ``block`` samples, state carried across."""
+    from scipy.signal import lfilter
+
+    out = np.empty_like(x)
+    zi = np.zeros(2)
+    for s in range(0, x.size, block):
+        f = float(np.clip(cutoff[min(s, cutoff.size - 1)], 20.0, SR * 0.45))
+        w = 2 * np.pi * f / SR
+        alpha = np.sin(w) / (2 * q)
+        c = np.cos(w)
+        b = np.array([(1 - c) / 2, 1 - c, (1 - c) / 2])
+        a = np.array([1 + alpha, -2 * c, 1 - alpha])
+        out[s:s + block], zi = lfilter(b / a[0], a / a[0], x[s:s + block], zi=zi)
+    return out
+
+
+def _plucked_string(f0: float, n: int, rng: np.random.Generator) -> F64:
+    """Karplus–Strong string at ``f0`` Hz: a filtered noise burst circulating in a delay
+    line with a damping average (an electric or upright bass pluck)."""
+    from scipy.signal import lfilter
+
+    period = max(2, int(round(SR / f0)))
+    burst = _lp(rng.uniform(-1, 1, period), rng.uniform(800, 4000))
+    g = rng.uniform(0.990, 0.9985)
+    a = np.zeros(period + 2)
+    a[0], a[period], a[period + 1] = 1.0, -g / 2, -g / 2
+    x = np.zeros(n)
+    x[:period] = burst
+    return np.asarray(lfilter([1.0], a, x))
+
+
+#: kinds of :func:`bass_oneshot`
+BASS_KINDS = ("pluck", "acid", "reese", "wobble", "string", "layered")
+
+
+def bass_oneshot(rng: np.random.Generator, kind: str | None = None) -> F64:
+    """A sample-pack bass one-shot, 30–250 Hz, 0.12–1.5 s (``kind`` from
+    :data:`BASS_KINDS`, random when None): ``pluck`` saw/square through a resonant low-pass
+    whose cutoff falls from 1–6 kHz; ``acid`` the same with high resonance and a glide;
+    ``reese`` detuned saws; ``wobble`` a low-pass swept by an LFO; ``string`` a plucked
+    string (electric/upright bass); ``layered`` a sine sub under a filtered mid layer.
+    Often saturated or folded, as processed basses are."""
+    kind = kind or str(rng.choice(BASS_KINDS))
+    f0 = 440.0 * 2 ** ((rng.integers(23, 59) - 69) / 12)  # B0..A#3
+    dur = rng.uniform(0.12, 1.5)
+    t = _t(dur + 0.05)
+    n = t.size
+    shape = "saw" if rng.random() < 0.7 else "square"
+    if kind in ("pluck", "acid"):
+        f = np.full(n, f0)
+        if kind == "acid" and rng.random() < 0.5:
+            f = f0 * 2 ** (rng.choice([-1, 1]) * rng.uniform(2, 12) / 12 * np.exp(-t / 0.03))
+        y = _osc(f, n, shape) + (0.4 * _osc(f * 1.004, n, shape) if rng.random() < 0.5 else 0)
+        top = rng.uniform(1000, 6000)
+        cut = f0 * 1.5 + (top - f0 * 1.5) * np.exp(-t / rng.uniform(0.02, 0.35))
+        q = rng.uniform(4, 14) if kind == "acid" else rng.uniform(0.7, 4)
+        y = _resonant_lowpass(y, cut, q)
+        y = y * np.exp(-t / rng.uniform(0.12, 1.2))
+    elif kind == "reese":
+        cents = rng.uniform(6, 30)
+        y = np.zeros(n)
+        for d in (-1, 0, 1):  # three saws, detuned
+            y = y + _osc(f0 * 2 ** (d * cents / 1200), n, "saw", rng.uniform(0, 6.28))
+        lfo = 1 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.2, 2) * t)
+        y = _resonant_lowpass(y, rng.uniform(300, 1500) * lfo, rng.uniform(0.7, 2))
+    elif kind == "wobble":
+        y = _osc(f0, n, shape) + 0.5 * _osc(f0 / 2, n, "sine")
+        rate = rng.uniform(1, 8)
+        lfo = 0.5 - 0.5 * np.cos(2 * np.pi * rate * t)
+        y = _resonant_lowpass(y, 150 + lfo * rng.uniform(500, 2500), rng.uniform(1, 6))
+    elif kind == "string":  # a bass guitar's range: above C3 it reads as a guitar
+        y = _plucked_string(min(f0, 130.8), n, rng)
+        y = _lp(y, rng.uniform(600, 3000))
+    else:  # layered: sub sine + a filtered mid
+        mid = _resonant_lowpass(_osc(f0 * 2, n, shape), np.full(n, rng.uniform(500, 3000)),
+                                rng.uniform(0.7, 3))
+        y = _osc(f0, n) + rng.uniform(0.2, 0.8) * mid
+        y = y * np.exp(-t / rng.uniform(0.2, 2.0))
+    r = rng.random()
+    if r < 0.35:
+        y = _sat(_norm(y), rng, 1.0)
+    elif r < 0.45:  # wavefolding
+        y = np.sin(rng.uniform(1.5, 4.0) * _norm(y))
+    rel = np.clip((dur - t) / rng.uniform(0.01, 0.08) + 1, 0, 1)
+    att = np.clip(t / rng.uniform(0.001, 0.015), 0, 1)
+    return _norm(np.asarray(y) * rel * att)

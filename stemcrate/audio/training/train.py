@@ -193,7 +193,8 @@ NOTES = """## What the numbers mean
   (real sampled drums, seven basses, pianos, guitars, strings, winds, voices; rendered with
   TiMidity++, only the patches FreePats itself has), real recorded voices of speakers never
   trained on (klettres: letters and syllables in German, French, Italian, Dutch, Russian
-  and Setswana; hedgewars: six voice packs of shouted and sung lines), the corpus'
+  and Setswana; hedgewars: six voice packs of shouted and sung lines), half of Hedgewars'
+  sound effects (by family: explosions, guns, engines, beams), the corpus'
   LibriSpeech read speech and solo trumpet (chopped like a slicer does, 30 % of chops are
   5–60 ms grains) were never used in training. The kits' samples are labelled from their
   instrument names (`kits.RULES`); names that do not say which class a sound is (semi-open
@@ -203,7 +204,8 @@ NOTES = """## What the numbers mean
   against LMMS): five machines are held out whole (CR-8000, LinnDrum, TR-606, TR-77 and an
   R&B kit) with a third of the misc presets; the TR-808, TR-909, CR-78, acoustic, Latin and
   electronic kits and the other two thirds are trained on. They are emulations, so they are
-  reported apart from the real recordings.
+  reported apart from the real recordings. Each training preset is also rendered twice with
+  its tune (±4 semitones) and decay (×0.5–1.8; hats and cymbals less) knobs turned.
 - *Sample packs* (Debian `sonic-pi-samples` and `lmms-common`: real one-shots from drum
   machines, acoustic drums, a tabla, basses, guitars, organs, strings, pads, fx): within each
   pack the sample families alternate between training and test (`tabla_ghe1..8` is one
@@ -214,7 +216,10 @@ NOTES = """## What the numbers mean
   soundfonts (their choir and voice programs as vocal), the real Black Pearl kit (avldrums),
   twelve hydrogen kits (ten from `hydrogen-drumkits`; GMRockKit and the TR-808 emulation
   from `hydrogen-data`), synthesised 808/909-style drums, percussion, fx, synth basses and
-  synth notes, the training drum machines, twelve espeak-ng voices, four flite voices, real
+  synth notes, sample-pack bass one-shots (plucked and acid basses through a resonant
+  filter with an envelope, reese, wobble, Karplus-Strong plucked strings, layered subs;
+  often saturated or folded), the training drum machines, the other half of Hedgewars'
+  sound effects, twelve espeak-ng voices, four flite voices, real
   recorded voices (klettres: 14 languages' speakers; hedgewars: nine voice packs) and the
   training halves of the sample packs (8 augmented variants per clip; 6 per drum-machine
   preset); with varispeed pitch, EQ, saturation, reverb, stem bleed, a recording's noise
