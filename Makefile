@@ -53,7 +53,7 @@ lint: deps
 	$(VENV)/bin/ruff check stemcrate tests bench
 
 typecheck: deps
-	$(VENV)/bin/mypy stemcrate
+	$(VENV)/bin/mypy stemcrate tests bench
 
 unit: deps
 	$(VENV)/bin/pytest -q

@@ -68,6 +68,10 @@ def register(app: typer.Typer) -> None:
         corpus: Path | None = typer.Option(
             None, "--corpus", help="Shared corpus for the real speech/trumpet hold-out "
                                    "(default ../shared/corpus or $STEMCRATE_CORPUS)."),
+        evaluate: Path | None = typer.Option(
+            None, "--evaluate", metavar="WEIGHTS",
+            help="Do not train: score this classifier.npz on the held-out sources (the same "
+                 "clips and splits as the report) and print macro-F1 per source and split."),
     ) -> None:
         """Render the training data and train the sample classifier from scratch (seeded)."""
         import os
@@ -75,7 +79,13 @@ def register(app: typer.Typer) -> None:
         import sys
 
         from stemcrate.audio.classify import WEIGHTS_PATH
-        from stemcrate.audio.training.train import run
+        from stemcrate.audio.training.train import run, score, summary
+
+        if evaluate is not None:
+            if out is not None or report is not None:
+                fail("--evaluate scores existing weights; it takes no --out or --report")
+            if not evaluate.is_file():
+                fail(f"{evaluate}: no such weights file")
 
         for exe in ("fluidsynth", "timidity", "espeak-ng", "flite"):
             if shutil.which(exe) is None:
@@ -89,6 +99,15 @@ def register(app: typer.Typer) -> None:
         if corpus is None:
             env = os.environ.get("STEMCRATE_CORPUS")
             corpus = Path(env) if env else _REPO_ROOT.parent / "shared" / "corpus"
+        if evaluate is not None:
+            from stemcrate.errors import StemcrateError
+
+            try:
+                results = score(evaluate, cache, corpus if corpus.is_dir() else None)
+            except StemcrateError as exc:
+                fail(str(exc))
+            typer.echo(summary(results))
+            return
         command = "stemcrate train-classifier " + " ".join(sys.argv[2:])
         run(out or WEIGHTS_PATH.parent, report, cache,
             corpus if corpus.is_dir() else None, command=command.strip())

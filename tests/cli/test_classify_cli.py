@@ -136,3 +136,47 @@ def test_train_classifier_names_missing_training_data(app, tmp_path, monkeypatch
     assert "nowhere/samples not found; install the Debian package lmms-common" in res.output
     assert "make system-deps" in res.output
     assert not (tmp_path / "w").exists() and not (tmp_path / "c").exists()  # nothing started
+
+
+def test_train_classifier_evaluate_scores_weights_without_training(app, tmp_path, monkeypatch,
+                                                                   held_out_files):
+    """``--evaluate`` scores a weights file on the held-out sources through the report's own
+    scoring (here one held-out source: the TimGM6mb handful) and trains nothing."""
+    from stemcrate.audio.classify import WEIGHTS_PATH
+    from stemcrate.audio.decode import load_audio
+    from stemcrate.audio.training import dataset
+
+    def loader() -> dataset.Loaded:
+        audio = [np.asarray(load_audio(p, sr=dataset.SR, mono=True)[0][0], dtype=np.float64)
+                 for p, _ in held_out_files]
+        return audio, [lab for _, lab in held_out_files], [-1] * len(audio)
+
+    monkeypatch.setattr(dataset, "sources", lambda corpus: {
+        "timgm-handful": dataset.Source("test_sf", loader, "timgm-handful"),
+        "unused-train": dataset.Source("train", lambda: pytest.fail("trained"), "x")})
+    cache = tmp_path / "c"
+    res = CliRunner().invoke(app, ["train-classifier", "--evaluate", str(WEIGHTS_PATH),
+                                   "--cache", str(cache)])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if ln.startswith("test_sf: macro-F1"))
+    f1 = float(line.split()[2])
+    print(line)
+    assert f1 >= MIN_MACRO_F1
+    assert f"n={len(held_out_files)}" in line
+    # the same model as `stemcrate classify` on the files (clips differ only by int16 caching)
+    rows = json.loads(CliRunner().invoke(app, ["classify", "--json",
+                                               *(str(p) for p, _ in held_out_files)]).stdout)
+    right = sum(r["label"] == lab for r, (_, lab) in zip(rows, held_out_files, strict=True))
+    acc = float(line.split()[4])
+    assert abs(acc - right / len(held_out_files)) <= 1 / len(held_out_files) + 1e-9
+    assert "Summary:" in res.output
+    assert len(list((cache / "clips").glob("timgm-handful-*.npz"))) == 1  # clips cached
+    assert not list(cache.glob("features-*.npz"))  # no training features written
+
+    for args in (["--report", str(tmp_path / "r.md")], ["--out", str(tmp_path / "w")]):
+        bad = CliRunner().invoke(app, ["train-classifier", "--evaluate", str(WEIGHTS_PATH),
+                                       *args])
+        assert bad.exit_code == 1 and "--evaluate" in bad.output
+    missing = CliRunner().invoke(app, ["train-classifier", "--evaluate",
+                                       str(tmp_path / "none.npz")])
+    assert missing.exit_code == 1 and "none.npz: no such weights file" in missing.output

@@ -170,12 +170,13 @@ def test_dawproject(full_export: Path, lib: LibraryFixture) -> None:
     tracks = project.findall("Structure/Track")
     audio_tracks = [t for t in tracks if t.get("contentType") == "audio"]
     note_tracks = [t for t in tracks if t.get("contentType") == "notes"]
-    assert sorted(t.get("name") for t in audio_tracks) == sorted(lib.stems)
+    assert sorted(t.get("name", "") for t in audio_tracks) == sorted(lib.stems)
     assert len(note_tracks) == 1
     master = [t for t in tracks if t.find("Channel").get("role") == "master"]  # type: ignore
     assert len(master) == 1
     for t in audio_tracks + note_tracks:  # every channel routes to the master's channel
         dest = t.find("Channel").get("destination")  # type: ignore[union-attr]
+        assert dest is not None, t.get("name")
         assert ids[dest].get("role") == "master"
         # Channel children in the order the XSD sequence requires
         order = [c.tag for c in t.find("Channel")]  # type: ignore[union-attr]

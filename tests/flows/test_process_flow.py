@@ -52,7 +52,9 @@ def test_track_goes_through_every_stage_and_reruns_from_cache(model_repo: Path,
     stems = _rows(lib, "stems")
     assert sorted(s["stem"] for s in stems) == ["bass", "drums", "other", "vocals"]
     for stem in stems:
-        data, stem_sr = load_audio(lib.store.local_path(lib.store.key_of(stem["uri"])))
+        stem_path = lib.store.local_path(lib.store.key_of(stem["uri"]))
+        assert stem_path is not None, stem["uri"]
+        data, stem_sr = load_audio(stem_path)
         assert stem_sr == sr and data.shape == y.shape, stem["stem"]
         assert stem["model"] == "htdemucs"
 

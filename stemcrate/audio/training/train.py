@@ -11,8 +11,12 @@
 4. evaluates on the held-out sources (``test_sf``: an independent soundfont and unseen
    espeak voices; ``test_real``: real recorded/sampled kits never trained on, real speech and
    a real trumpet from the corpus; ``test_packs``: the Sonic Pi and LMMS sample families
-   not trained on), per class and macro-F1,
+   not trained on; ``test_machines``: DrumSynth drum machines never trained on), per class
+   and macro-F1 (:func:`evaluate`),
 5. writes ``classifier.npz`` (float32 arrays, no pickle) and the Markdown report.
+
+``score(weights, cache_dir, corpus)`` (``stemcrate train-classifier --evaluate FILE``) scores
+an existing weights file on the same held-out clips, without training.
 
 The shipped model is the one evaluated: it never saw a held-out source.
 """
@@ -288,6 +292,77 @@ def _join(sets: list[ds.FeatureSet]) -> ds.FeatureSet:
     return ds.FeatureSet(*(np.concatenate([getattr(s, f) for s in sets]) for f in _FIELDS))
 
 
+def _held_out_features(test_sets: list[ds.Clips], task: Callable[[str, int], Callable[[int], None]]
+                       ) -> dict[str, ds.FeatureSet]:
+    """Clean (not augmented) features of each held-out source, keyed by source name."""
+    step = task("features (held out)", sum(len(c.audio) for c in test_sets))
+    return {c.source: ds.featurize([c], augment=False, target_per_label=0, seed=SEED,
+                                   progress=step) for c in test_sets}
+
+
+def evaluate(weights: Path, held_out: dict[str, ds.FeatureSet], split_of: dict[str, str], *,
+             log: Callable[[str], None]) -> tuple[dict[str, Scores], dict[str, list[str]]]:
+    """Score the classifier file ``weights`` (loaded through the inference code, so what is
+    scored is what ships) on held-out features.
+
+    ``held_out``: source name → its clean features; ``split_of``: source name → its split
+    (one of :data:`SPLITS`), in report order. Logs one line per source and per split.
+    Returns (scores of each split present, plus ``test_all`` over every source; the source
+    names of each split).
+    """
+    model = clf.load_model(weights, reload=True)
+    results: dict[str, Scores] = {}
+    test_sources: dict[str, list[str]] = {}
+    for split in SPLITS:
+        names = [n for n, s in split_of.items() if s == split]
+        if not names:
+            continue
+        fs = _join([held_out[n] for n in names])
+        results[split] = scores(fs.y, np.argmax(_predict(model, fs), axis=1))
+        test_sources[split] = names
+        for n in names:
+            sc = scores(held_out[n].y, np.argmax(_predict(model, held_out[n]), axis=1))
+            log(f"  {n}: macro-F1 {sc.macro_f1:.3f} acc {sc.accuracy:.3f} n={sc.n}")
+        log(f"{split}: macro-F1 {results[split].macro_f1:.3f} "
+            f"accuracy {results[split].accuracy:.3f} n={results[split].n}")
+    fs = _join([held_out[n] for n in split_of])
+    results["test_all"] = scores(fs.y, np.argmax(_predict(model, fs), axis=1))
+    log(f"all held out: macro-F1 {results['test_all'].macro_f1:.3f} "
+        f"accuracy {results['test_all'].accuracy:.3f} n={results['test_all'].n}")
+    return results, test_sources
+
+
+def score(weights: Path, cache_dir: Path, corpus: Path | None, *,
+          log: Callable[[str], None] | None = None) -> dict[str, Scores]:
+    """Score an existing ``classifier.npz`` on the held-out sources, without training (what
+    ``stemcrate train-classifier --evaluate`` calls; compares weights on the same clips).
+
+    Held-out clips come from the clip cache under ``cache_dir`` (rendered and cached when
+    missing); their features from the features cache a training run left there, else they
+    are computed as :func:`run` computes them. Returns :func:`evaluate`'s scores per split.
+    """
+    say = log or (lambda m: print(m, file=sys.stderr))
+    task, stop = _progress()
+    try:
+        held = {n: s for n, s in ds.sources(corpus).items() if s.split != "train"}
+        step = task("held-out clips (render / load cache)", len(held))
+        test_sets = []
+        for name, source in held.items():
+            test_sets.append(ds.load_source(name, source, cache_dir))
+            step(1)
+        fcache = cache_dir / f"features-{_feature_key()}.npz"
+        te = _load_features(fcache)[1] if fcache.exists() else {}
+        if te:
+            say(f"held-out features loaded from {fcache}")
+        missing = [c for c in test_sets if c.source not in te]
+        if missing:
+            te.update(_held_out_features(missing, task))
+    finally:
+        stop()
+    results, _ = evaluate(weights, te, {c.source: c.split for c in test_sets}, log=say)
+    return results
+
+
 def run(out_dir: Path, report_path: Path | None, cache_dir: Path, corpus: Path | None, *,
         command: str = "stemcrate train-classifier", log: Callable[[str], None] | None = None
         ) -> dict[str, Scores]:
@@ -315,9 +390,7 @@ def run(out_dir: Path, report_path: Path | None, cache_dir: Path, corpus: Path |
             tr = ds.featurize(train_sets, augment=True, target_per_label=TARGET_PER_LABEL,
                               seed=SEED, progress=step)
             say(f"training features {tr.X.shape} ({time.time() - t0:.0f} s)")
-            step = task("features (held out)", sum(len(c.audio) for c in test_sets))
-            te = {c.source: ds.featurize([c], augment=False, target_per_label=0, seed=SEED,
-                                         progress=step) for c in test_sets}
+            te = _held_out_features(test_sets, task)
             _save_features(fcache, tr, te)
         say(f"held-out features ready ({time.time() - t0:.0f} s)")
         mean = tr.X.mean(axis=0).astype(np.float32)
@@ -362,24 +435,8 @@ def run(out_dir: Path, report_path: Path | None, cache_dir: Path, corpus: Path |
     np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
     tmp.replace(weights)
     # evaluate the written file through the inference code: the report is the shipped model's
-    model = clf.load_model(weights, reload=True)
-    results: dict[str, Scores] = {}
-    test_sources: dict[str, list[str]] = {}
-    for split in SPLITS:
-        names = [c.source for c in test_sets if c.split == split]
-        if not names:
-            continue
-        fs = _join([te[n] for n in names])
-        results[split] = scores(fs.y, np.argmax(_predict(model, fs), axis=1))
-        test_sources[split] = names
-        for n in names:
-            s = scores(te[n].y, np.argmax(_predict(model, te[n]), axis=1))
-            say(f"  {n}: macro-F1 {s.macro_f1:.3f} acc {s.accuracy:.3f} n={s.n}")
-        say(f"{split}: macro-F1 {results[split].macro_f1:.3f} "
-            f"accuracy {results[split].accuracy:.3f} n={results[split].n}")
-    fs = _join(list(te.values()))
-    results["test_all"] = scores(fs.y, np.argmax(_predict(model, fs), axis=1))
-    say(f"all held out: macro-F1 {results['test_all'].macro_f1:.3f}")
+    results, test_sources = evaluate(weights, te, {c.source: c.split for c in test_sets},
+                                     log=say)
 
     seconds = time.time() - t0
     say(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) in {seconds / 60:.1f} min")
