@@ -281,10 +281,16 @@ def _save_features(path: Path, tr: ds.FeatureSet, te: dict[str, ds.FeatureSet]) 
     tmp.replace(path)
 
 
-def _load_features(path: Path) -> tuple[ds.FeatureSet, dict[str, ds.FeatureSet]]:
+def _load_feature_sets(path: Path, *, train: bool = True) -> dict[str, ds.FeatureSet]:
+    """The feature sets saved by :func:`_save_features` ("train", "test/<source>"); with
+    ``train=False`` only the held-out ones (the training set is most of the file)."""
     with np.load(path, allow_pickle=False) as z:
-        names = sorted({k.split("|")[0] for k in z.files})
-        sets = {n: ds.FeatureSet(*(z[f"{n}|{f}"] for f in _FIELDS)) for n in names}
+        names = sorted({k.split("|")[0] for k in z.files} - (set() if train else {"train"}))
+        return {n: ds.FeatureSet(*(z[f"{n}|{f}"] for f in _FIELDS)) for n in names}
+
+
+def _load_features(path: Path) -> tuple[ds.FeatureSet, dict[str, ds.FeatureSet]]:
+    sets = _load_feature_sets(path)
     return sets.pop("train"), {k.removeprefix("test/"): v for k, v in sets.items()}
 
 
@@ -311,22 +317,26 @@ def evaluate(weights: Path, held_out: dict[str, ds.FeatureSet], split_of: dict[s
     names of each split).
     """
     model = clf.load_model(weights, reload=True)
+    pred = {n: np.argmax(_predict(model, held_out[n]), axis=1) for n in split_of}
+
+    def joined(names: list[str]) -> Scores:
+        return scores(np.concatenate([held_out[n].y for n in names]),
+                      np.concatenate([pred[n] for n in names]))
+
     results: dict[str, Scores] = {}
     test_sources: dict[str, list[str]] = {}
     for split in SPLITS:
         names = [n for n, s in split_of.items() if s == split]
         if not names:
             continue
-        fs = _join([held_out[n] for n in names])
-        results[split] = scores(fs.y, np.argmax(_predict(model, fs), axis=1))
+        results[split] = joined(names)
         test_sources[split] = names
         for n in names:
-            sc = scores(held_out[n].y, np.argmax(_predict(model, held_out[n]), axis=1))
+            sc = joined([n])
             log(f"  {n}: macro-F1 {sc.macro_f1:.3f} acc {sc.accuracy:.3f} n={sc.n}")
         log(f"{split}: macro-F1 {results[split].macro_f1:.3f} "
             f"accuracy {results[split].accuracy:.3f} n={results[split].n}")
-    fs = _join([held_out[n] for n in split_of])
-    results["test_all"] = scores(fs.y, np.argmax(_predict(model, fs), axis=1))
+    results["test_all"] = joined(list(split_of))
     log(f"all held out: macro-F1 {results['test_all'].macro_f1:.3f} "
         f"accuracy {results['test_all'].accuracy:.3f} n={results['test_all'].n}")
     return results, test_sources
@@ -351,7 +361,8 @@ def score(weights: Path, cache_dir: Path, corpus: Path | None, *,
             test_sets.append(ds.load_source(name, source, cache_dir))
             step(1)
         fcache = cache_dir / f"features-{_feature_key()}.npz"
-        te = _load_features(fcache)[1] if fcache.exists() else {}
+        te = ({k.removeprefix("test/"): v for k, v in
+               _load_feature_sets(fcache, train=False).items()} if fcache.exists() else {})
         if te:
             say(f"held-out features loaded from {fcache}")
         missing = [c for c in test_sets if c.source not in te]
