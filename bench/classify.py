@@ -1,20 +1,23 @@
-"""One-shot classification throughput: the shipped model against its MLP-only half.
+"""One-shot classification throughput: the shipped model against a reference model.
 
-    .venv/bin/python bench/classify.py [--clips 300] [--repeats 3]
+    .venv/bin/python bench/classify.py [--clips 300] [--repeats 3] [--reference-weights NPZ]
 
 Builds ``--clips`` seeded synthetic one-shots (0.05–1.5 s, decaying tones and noise bursts,
 44.1 kHz) and times, in the same run and interleaved (best of ``--repeats``):
 
-* reference: preparation + handcrafted features + the 4-MLP ensemble (the previous model),
+* reference: preparation + handcrafted features + the shipped MLP ensemble alone (the model
+  before the CNN), or with ``--reference-weights`` the whole model of another
+  ``classifier.npz`` (e.g. the previous weights, from ``git show``),
 * ours: the shipped model (the same plus the log-mel patch and the CNN + features networks),
 
-printing clips/s for each and the ratio ours / reference (< 1 means the CNN costs time).
+printing clips/s for each and the ratio ours / reference (< 1 means ours costs more time).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -37,7 +40,9 @@ def _clips(n: int, sr: int) -> list[np.ndarray]:
     return out
 
 
-def _reference(clips: list[np.ndarray], sr: int) -> np.ndarray:
+def _reference(clips: list[np.ndarray], sr: int, weights: Path | None) -> object:
+    if weights is not None:
+        return C._classify_many(C.load_model(weights), clips, sr, None)
     model = C.load_model()
     feats = np.stack([extract_prepared(prepare(c, sr)) for c in clips])
     return C._hidden(model, C._standardise(model, feats))[0]
@@ -47,6 +52,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--reference-weights", type=Path, default=None,
+                        help="time this classifier.npz's whole model as the reference")
     args = parser.parse_args()
     sr = 44100
     clips = _clips(args.clips, sr)
@@ -55,7 +62,7 @@ def main() -> None:
     for _ in range(args.repeats):
         t = time.perf_counter()
         with C._one_blas_thread():
-            _reference(clips, sr)
+            _reference(clips, sr, args.reference_weights)
         best["reference"] = min(best["reference"], time.perf_counter() - t)
         t = time.perf_counter()
         C.classify_many(clips, sr)
