@@ -427,9 +427,13 @@ def run(out_dir: Path, report_path: Path | None, cache_dir: Path, corpus: Path |
             params.append(mlp.train(z, tr.y, tr.electronic, len(ds.LABELS), epochs=EPOCHS,
                                     hidden=HIDDEN, input_noise=INPUT_NOISE,
                                     seed=SEED + m, progress=step))
+        say(f"{MEMBERS} MLPs trained ({time.time() - t0:.0f} s)")
         step = task(f"training {NETS} CNN + features networks", NETS * CNN_EPOCHS)
-        nets = [cnn.train(z, tr.M, tr.y, tr.electronic, len(ds.LABELS), epochs=CNN_EPOCHS,
-                          seed=SEED + i, progress=step) for i in range(NETS)]
+        nets = []
+        for i in range(NETS):  # the long part: a line each, for logs without the live bar
+            nets.append(cnn.train(z, tr.M, tr.y, tr.electronic, len(ds.LABELS),
+                                  epochs=CNN_EPOCHS, seed=SEED + i, progress=step))
+            say(f"CNN + features network {i + 1}/{NETS} trained ({time.time() - t0:.0f} s)")
     finally:
         stop()
     # PCA of the standardised clean training features (for embeddings)
