@@ -238,10 +238,10 @@ NOTES = """## What the numbers mean
   mixed in the proportion given above (how many of each: see *Weights* at the top). The
   mixing weight was chosen on the FluidSynth drum loop of the slicing test (rendered with
   FluidR3, a training source), not on these held-out sources. The ensemble was doubled from
-  4 MLPs + 2 networks (seeds differ by one network pair's score as much as ±0.01–0.02) to
-  average that noise out; the larger one was kept after it scored at least as well on every
-  held-out split, so that choice did look at these numbers (the previous 4 + 2 model: 0.812
-  on the real recordings, 0.835 on all held-out clips).
+  4 MLPs + 2 networks to average out seed noise (two 4 + 2 draws differ by up to 0.02 on a
+  split); the larger one was kept after it scored at least as well on every held-out split,
+  so that choice did look at these numbers (the previous 4 + 2 model: 0.812 on the real
+  recordings, 0.835 on all held-out clips).
 - Reproducibility: everything is seeded, and on one kind of CPU a from-scratch run writes
   the same weights bit for bit. The MLPs (numpy) are bit-identical across machines too; the
   CNN + features networks (PyTorch) are not: its kernels depend on the CPU's instruction set,
@@ -249,9 +249,8 @@ NOTES = """## What the numbers mean
   the held-out scores move by about ±0.01 (measured: the previous model's recipe, 4 MLPs and
   2 networks, trained on an AVX-512 AMD EPYC against the same recipe trained on the previous
   machine: 0.801 against 0.812 on the real recordings, 0.833 against 0.835 on all held-out
-  clips, with the four MLPs identical). Averaging several seeds
-  is what keeps that spread small; `stemcrate train-classifier --evaluate WEIGHTS` scores
-  any weights file on the same clips.
+  clips, with the four MLPs identical). Averaging several seeds keeps that spread small;
+  `stemcrate train-classifier --evaluate WEIGHTS` scores any weights file on the same clips.
 - Small supports: `fx` on the real kits is three samples, so its F1 there swings from 0 to 1
   on one clip. Real one-shots from other drum machines, basses and voices may score lower
   than these numbers.
