@@ -31,8 +31,9 @@ klettres-train         real recorded letters/syllables, 14 languages' speakers  
 hedgewars-train        real recorded shouted/sung game voices, 9 voice packs    train
 klettres-test          6 other languages' speakers                              test_real
 hedgewars-test         6 other voice packs                                      test_real
-freepats               FreePats (TiMidity++): real sampled drums, 7 basses,     test_real
-                       pianos, organs, guitars, strings, winds (Debian freepats)
+freepats               FreePats: real sampled drums (read from the patches), 7  test_real
+                       basses, pianos, organs, guitars, strings, winds
+                       (TiMidity++; Debian freepats)
 drumsynth-train        LMMS DrumSynth presets: TR-808/909, CR-78, acoustic,     train
                        Latin and electronic kits, 2 of 3 of the misc presets
 drumsynth-knobs-train  the training presets again, 2 renders each with tune and   train
@@ -188,15 +189,31 @@ def _render_kit_sf(font: str, seed: int) -> Loaded:
 
 def _render_patches(cfg: Path, seed: int) -> Loaded:
     """Drums, basses, melodic and fx notes of a TiMidity patch set, only what it maps itself
-    (:func:`.render.patch_map`; its drums are drum set 0, so bank 0 on channel 10)."""
+    (:func:`.render.patch_map`; its drums are drum set 0, so bank 0 on channel 10).
+
+    The drums are the patches' recordings (:func:`.gus.one_shot`, at three levels from the
+    notes' velocities), not TiMidity's renders: TiMidity plays 17 of the 40 FreePats drums
+    used here transposed, by up to 25 semitones (its kicks two octaves down). Basses and
+    melodic notes are rendered, as a sampler plays them.
+    """
+    from stemcrate.audio.training import gus
+
     rng = np.random.default_rng(seed)
     programs, keys = render.patch_map(cfg)
     drums = {k: lab for k, lab in render.GM_DRUMS.items() if k in keys}
-    notes = render.gm_drum_notes(rng, kits={0: False}, velocities=(40, 80, 120), bank=0,
-                                 key_map=drums)
-    notes += render.tonal_notes(rng, n_bass=10, n_melodic=2, n_fx=3, n_vocal=8,
-                                programs=programs)
-    return _kept(render.render(cfg, notes), notes)
+    drum_notes = render.gm_drum_notes(rng, kits={0: False}, velocities=(40, 80, 120), bank=0,
+                                      key_map=drums)
+    tonal = render.tonal_notes(rng, n_bass=10, n_melodic=2, n_fx=3, n_vocal=8,
+                               programs=programs)
+    files = render.drum_patch_files(cfg)
+    recorded = {k: gus.one_shot(files[k], sr=SR)[: int(render.CLIP_S * SR)] for k in drums}
+    hits = []
+    for n in drum_notes:
+        hit = recorded[n.key] * (n.velocity / 127) ** 2
+        fade = min(hit.size, int(0.005 * SR))
+        hit[hit.size - fade:] *= np.linspace(1, 0, fade)
+        hits.append(hit)
+    return _kept(hits + render.render(cfg, tonal), drum_notes + tonal)
 
 
 def _hydrogen(names: tuple[str, ...]) -> Loaded:
@@ -327,7 +344,8 @@ def sources(corpus: Path | None) -> dict[str, Source]:
         "hedgewars-test": _source("test_real", _recorded, hw, voice.HEDGEWARS_TEST, 70, 0, 34),
         "drumsynth-test": _source("test_machines", _drum_machines, "test",
                                   extra=machine_rules),
-        "freepats": _source("test_real", _render_patches, render.FREEPATS_CFG, 26),
+        "freepats": _source("test_real", _render_patches, render.FREEPATS_CFG, 26,
+                            extra=("drums read from the patches",)),
         "hedgewars-sfx-test": _source("test_real", pack_clips, packs.HEDGEWARS_SFX, "test",
                                       extra=(PACK_RECIPE,)),
     }

@@ -9,7 +9,9 @@ stay silent (a kit without that note) are dropped.
 
 TiMidity always reads its system configuration too, which maps every program to
 FluidR3_GM (a training soundfont): render only the programs and drum keys the patch set
-itself maps (:func:`patch_map`), or FluidR3 answers for the rest.
+itself maps (:func:`patch_map`), or FluidR3 answers for the rest. Its drum patches are
+read from the files instead (:func:`drum_patch_files`, :mod:`.gus`): TiMidity transposes
+most of FreePats' drums away from their recorded pitch.
 """
 
 from __future__ import annotations
@@ -171,6 +173,23 @@ def patch_map(cfg: Path) -> tuple[frozenset[int], frozenset[int]]:
                 words[1].endswith(".pat")):
             current.add(int(words[0]))
     return frozenset(banks["bank"]), frozenset(banks["drumset"])
+
+
+def drum_patch_files(cfg: Path) -> dict[int, Path]:
+    """Key → patch file of drum set 0 of the TiMidity config ``cfg`` (relative names are
+    under its last ``dir`` line, else next to ``cfg``)."""
+    root = cfg.parent
+    out: dict[int, Path] = {}
+    in_drums = False
+    for line in cfg.read_text(encoding="utf-8", errors="replace").splitlines():
+        words = line.split("#")[0].split()
+        if len(words) >= 2 and words[0] == "dir":
+            root = Path(words[1])
+        elif len(words) >= 2 and words[0] in ("bank", "drumset"):
+            in_drums = words[0] == "drumset" and words[1] == "0"
+        elif in_drums and len(words) >= 2 and words[0].isdigit() and words[1].endswith(".pat"):
+            out[int(words[0])] = root / words[1]
+    return out
 
 
 def _synthesise(font: Path, mid: Path, wav: Path, gain: float) -> None:
