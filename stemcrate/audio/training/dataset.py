@@ -205,7 +205,7 @@ def _render_patches(cfg: Path, seed: int) -> Loaded:
                                       key_map=drums)
     tonal = render.tonal_notes(rng, n_bass=10, n_melodic=2, n_fx=3, n_vocal=8,
                                programs=programs)
-    files = render.drum_patch_files(cfg)
+    _, files = render.patch_files(cfg)
     recorded = {k: gus.one_shot(files[k], sr=SR)[: int(render.CLIP_S * SR)] for k in drums}
     hits = []
     for n in drum_notes:

@@ -10,7 +10,7 @@ stay silent (a kit without that note) are dropped.
 TiMidity always reads its system configuration too, which maps every program to
 FluidR3_GM (a training soundfont): render only the programs and drum keys the patch set
 itself maps (:func:`patch_map`), or FluidR3 answers for the rest. Its drum patches are
-read from the files instead (:func:`drum_patch_files`, :mod:`.gus`): TiMidity transposes
+read from the files instead (:func:`patch_files`, :mod:`.gus`): TiMidity transposes
 most of FreePats' drums away from their recorded pitch.
 """
 
@@ -160,36 +160,30 @@ def write_midi(notes: list[Note], path: Path) -> None:
     mid.save(str(path))
 
 
-def patch_map(cfg: Path) -> tuple[frozenset[int], frozenset[int]]:
-    """(programs of tone bank 0, keys of drum set 0) that the TiMidity config ``cfg`` maps
-    to a patch file of its own."""
-    banks: dict[str, set[int]] = {"bank": set(), "drumset": set()}
-    current: set[int] | None = None
-    for line in cfg.read_text(encoding="utf-8", errors="replace").splitlines():
-        words = line.split("#")[0].split()
-        if len(words) >= 2 and words[0] in banks:
-            current = banks[words[0]] if words[1] == "0" else None
-        elif current is not None and len(words) >= 2 and words[0].isdigit() and (
-                words[1].endswith(".pat")):
-            current.add(int(words[0]))
-    return frozenset(banks["bank"]), frozenset(banks["drumset"])
-
-
-def drum_patch_files(cfg: Path) -> dict[int, Path]:
-    """Key → patch file of drum set 0 of the TiMidity config ``cfg`` (relative names are
-    under its last ``dir`` line, else next to ``cfg``)."""
+def patch_files(cfg: Path) -> tuple[dict[int, Path], dict[int, Path]]:
+    """(program → patch file of tone bank 0, key → patch file of drum set 0) that the
+    TiMidity config ``cfg`` maps to a patch of its own (relative names are under its last
+    ``dir`` line, else next to ``cfg``)."""
     root = cfg.parent
-    out: dict[int, Path] = {}
-    in_drums = False
+    banks: dict[str, dict[int, Path]] = {"bank": {}, "drumset": {}}
+    current: dict[int, Path] | None = None
     for line in cfg.read_text(encoding="utf-8", errors="replace").splitlines():
         words = line.split("#")[0].split()
         if len(words) >= 2 and words[0] == "dir":
             root = Path(words[1])
-        elif len(words) >= 2 and words[0] in ("bank", "drumset"):
-            in_drums = words[0] == "drumset" and words[1] == "0"
-        elif in_drums and len(words) >= 2 and words[0].isdigit() and words[1].endswith(".pat"):
-            out[int(words[0])] = root / words[1]
-    return out
+        elif len(words) >= 2 and words[0] in banks:
+            current = banks[words[0]] if words[1] == "0" else None
+        elif current is not None and len(words) >= 2 and words[0].isdigit() and (
+                words[1].endswith(".pat")):
+            current[int(words[0])] = root / words[1]
+    return banks["bank"], banks["drumset"]
+
+
+def patch_map(cfg: Path) -> tuple[frozenset[int], frozenset[int]]:
+    """(programs of tone bank 0, keys of drum set 0) that the TiMidity config ``cfg`` maps
+    to a patch file of its own (:func:`patch_files`)."""
+    tones, drums = patch_files(cfg)
+    return frozenset(tones), frozenset(drums)
 
 
 def _synthesise(font: Path, mid: Path, wav: Path, gain: float) -> None:

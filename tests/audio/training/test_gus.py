@@ -61,12 +61,13 @@ def test_bad_patches_name_the_file(tmp_path):
         gus.read_patch(cut)
 
 
-def test_drum_patch_files_follow_the_dir_line(tmp_path):
+def test_patch_files_follow_the_dir_line(tmp_path):
     cfg = tmp_path / "set.cfg"
     cfg.write_text("dir /pats\nbank 0\n 33 Tone_000/033.pat\ndrumset 0\n"
                    " 36\tDrum_000/036_Kick_2.pat amp=100\n# 38 Drum_000/x.pat\n"
                    "drumset 1\n 40 Drum_001/y.pat\n")
-    assert render.drum_patch_files(cfg) == {36: Path("/pats/Drum_000/036_Kick_2.pat")}
+    assert render.patch_files(cfg) == ({33: Path("/pats/Tone_000/033.pat")},
+                                       {36: Path("/pats/Drum_000/036_Kick_2.pat")})
 
 
 def test_freepats_drums_are_their_recordings():
@@ -74,7 +75,7 @@ def test_freepats_drums_are_their_recordings():
     would play the kick on key 35 25 semitones down, 4.2x as long)."""
     from stemcrate.audio.training import dataset as ds
 
-    files = render.drum_patch_files(render.FREEPATS_CFG)
+    _, files = render.patch_files(render.FREEPATS_CFG)
     audio, labels, _ = ds._render_patches(render.FREEPATS_CFG, 1)
     by_length = {a.size for a, lab in zip(audio, labels, strict=True)
                  if lab in ("kick", "tom", "clap")}
