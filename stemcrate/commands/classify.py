@@ -72,6 +72,11 @@ def register(app: typer.Typer) -> None:
             None, "--evaluate", metavar="WEIGHTS",
             help="Do not train: score this classifier.npz on the held-out sources (the same "
                  "clips and splits as the report) and print macro-F1 per source and split."),
+        cross_validate: bool = typer.Option(
+            False, "--cross-validate",
+            help="Do not train the shipped model: cross-validate the MLP half of the recipe "
+                 "over groups of training sources (no held-out source is looked at) and "
+                 "print its out-of-fold scores, to choose a training change on."),
     ) -> None:
         """Render the training data and train the sample classifier from scratch (seeded)."""
         import os
@@ -81,6 +86,9 @@ def register(app: typer.Typer) -> None:
         from stemcrate.audio.classify import WEIGHTS_PATH
         from stemcrate.audio.training.train import run, score, summary
 
+        if cross_validate and (evaluate is not None or out is not None or report is not None):
+            fail("--cross-validate trains no shipped model; it takes no --evaluate, --out or "
+                 "--report")
         if evaluate is not None:
             if out is not None or report is not None:
                 fail("--evaluate scores existing weights; it takes no --out or --report")
@@ -99,6 +107,11 @@ def register(app: typer.Typer) -> None:
         if corpus is None:
             env = os.environ.get("STEMCRATE_CORPUS")
             corpus = Path(env) if env else _REPO_ROOT.parent / "shared" / "corpus"
+        if cross_validate:
+            from stemcrate.audio.training import crossval
+
+            crossval.run(cache, corpus if corpus.is_dir() else None)
+            return
         if evaluate is not None:
             from stemcrate.errors import StemcrateError
 

@@ -121,6 +121,15 @@ def test_train_classifier_help(app):
     res = CliRunner().invoke(app, ["train-classifier", "--help"])
     assert res.exit_code == 0
     assert "--out" in res.output and "--report" in res.output
+    assert "--cross-validate" in res.output
+
+
+def test_train_classifier_cross_validate_takes_no_weights_options(app, tmp_path):
+    for args in (["--out", str(tmp_path / "w")], ["--report", str(tmp_path / "r.md")],
+                 ["--evaluate", str(tmp_path / "w.npz")]):
+        res = CliRunner().invoke(app, ["train-classifier", "--cross-validate", *args])
+        assert res.exit_code == 1 and "--cross-validate trains no shipped model" in res.output
+    assert not (tmp_path / "w").exists() and not (tmp_path / "r.md").exists()
 
 
 def test_train_classifier_names_missing_training_data(app, tmp_path, monkeypatch):

@@ -398,6 +398,38 @@ def score(weights: Path, cache_dir: Path, corpus: Path | None, *,
     return results
 
 
+def features(cache_dir: Path, corpus: Path | None, *,
+             task: Callable[[str, int], Callable[[int], None]], log: Callable[[str], None]
+             ) -> tuple[ds.FeatureSet, dict[str, ds.FeatureSet], dict[str, ds.Clips]]:
+    """The clips of every source (rendered, or from the clip cache) and their features:
+    (training vectors: clean clips + augmented variants; held-out source → its clean
+    features; source name → its clips). Features come from ``cache_dir`` when it holds
+    this recipe's (:func:`_feature_key`), else they are computed and cached there."""
+    t0 = time.time()
+    srcs = ds.sources(corpus)
+    sets: dict[str, ds.Clips] = {}
+    step = task("clips (render / load cache)", len(srcs))
+    for name, source in srcs.items():
+        sets[name] = ds.load_source(name, source, cache_dir)
+        step(1)
+    log(f"clips ready ({time.time() - t0:.0f} s)")
+    train_sets = [c for c in sets.values() if c.split == "train"]
+    test_sets = [c for c in sets.values() if c.split != "train"]
+    fcache = cache_dir / f"features-{_feature_key()}.npz"
+    if fcache.exists():
+        tr, te = _load_features(fcache)
+        log(f"features loaded from {fcache}")
+    else:
+        step = task("features (train, augmented)", sum(len(c.audio) for c in train_sets))
+        tr = ds.featurize(train_sets, augment=True, target_per_label=TARGET_PER_LABEL,
+                          seed=SEED, progress=step)
+        log(f"training features {tr.X.shape} ({time.time() - t0:.0f} s)")
+        te = _held_out_features(test_sets, task)
+        _save_features(fcache, tr, te)
+    log(f"held-out features ready ({time.time() - t0:.0f} s)")
+    return tr, te, sets
+
+
 def run(out_dir: Path, report_path: Path | None, cache_dir: Path, corpus: Path | None, *,
         command: str = "stemcrate train-classifier", log: Callable[[str], None] | None = None
         ) -> dict[str, Scores]:
@@ -406,28 +438,9 @@ def run(out_dir: Path, report_path: Path | None, cache_dir: Path, corpus: Path |
     t0 = time.time()
     task, stop = _progress()
     try:
-        srcs = ds.sources(corpus)
-        sets: dict[str, ds.Clips] = {}
-        step = task("clips (render / load cache)", len(srcs))
-        for name, source in srcs.items():
-            sets[name] = ds.load_source(name, source, cache_dir)
-            step(1)
-        say(f"clips ready ({time.time() - t0:.0f} s)")
+        tr, te, sets = features(cache_dir, corpus, task=task, log=say)
         train_sets = [c for c in sets.values() if c.split == "train"]
         test_sets = [c for c in sets.values() if c.split != "train"]
-        key = _feature_key()
-        fcache = cache_dir / f"features-{key}.npz"
-        if fcache.exists():
-            tr, te = _load_features(fcache)
-            say(f"features loaded from {fcache}")
-        else:
-            step = task("features (train, augmented)", sum(len(c.audio) for c in train_sets))
-            tr = ds.featurize(train_sets, augment=True, target_per_label=TARGET_PER_LABEL,
-                              seed=SEED, progress=step)
-            say(f"training features {tr.X.shape} ({time.time() - t0:.0f} s)")
-            te = _held_out_features(test_sets, task)
-            _save_features(fcache, tr, te)
-        say(f"held-out features ready ({time.time() - t0:.0f} s)")
         mean = tr.X.mean(axis=0).astype(np.float32)
         std = (tr.X.std(axis=0) + 1e-3).astype(np.float32)
         z = np.clip((tr.X - mean) / std, -8, 8).astype(np.float32)
