@@ -52,15 +52,16 @@ class CrossValidation:
 
 
 def cross_validate(fs: ds.FeatureSet, folds: Sequence[Sequence[str]] = FOLDS, *,
-                   seeds: int = 2, epochs: int = tr.EPOCHS,
-                   progress: Callable[[int], None] | None = None) -> CrossValidation:
+                   seeds: int = 2, progress: Callable[[int], None] | None = None
+                   ) -> CrossValidation:
     """Out-of-fold scores of the MLP recipe of :func:`.train.run` on the training features.
 
     ``fs``: the training :class:`~.dataset.FeatureSet` (clean clips and augmented variants,
     ``fs.source`` naming each vector's source). For each fold, ``seeds`` MLPs are trained on
     the vectors of every source outside it (standardised with those vectors' mean and
     spread, as :func:`.train.run` does) and their mean probabilities label the fold's
-    *clean* vectors. ``progress`` gets one call per epoch trained.
+    *clean* vectors. ``progress`` gets one call per epoch trained (:data:`.train.EPOCHS`
+    per MLP).
 
     Raises ValueError when a fold has no vectors in ``fs`` or holds every vector.
     """
@@ -73,15 +74,12 @@ def cross_validate(fs: ds.FeatureSet, folds: Sequence[Sequence[str]] = FOLDS, *,
             raise ValueError(f"fold {', '.join(fold)}: "
                              + ("no training vectors" if not held.any() else "holds them all"))
         rows = ~held
-        mean = fs.X[rows].mean(axis=0)
-        std = fs.X[rows].std(axis=0) + 1e-3
-        z = np.clip((fs.X - mean) / std, -8, 8).astype(np.float32)
+        z = tr.standardise(fs.X, *tr.standardisation(fs.X[rows]))
         idx = np.flatnonzero(held & fs.clean)
         probs = np.zeros((idx.size, len(ds.LABELS)), dtype=np.float32)
         for s in range(seeds):
-            p = mlp.train(z[rows], y[rows], fs.electronic[rows], len(ds.LABELS), epochs=epochs,
-                          hidden=tr.HIDDEN, input_noise=tr.INPUT_NOISE, seed=tr.SEED + s,
-                          progress=progress)
+            p = tr.train_mlp(z[rows], y[rows], fs.electronic[rows], seed=tr.SEED + s,
+                             progress=progress)
             probs += mlp.softmax(mlp.forward(p, z[idx])[2])
         pred[idx] = np.argmax(probs, axis=1)
         out.append(FoldScore(tuple(fold), tr.scores(y[idx], pred[idx])))
@@ -120,6 +118,3 @@ def run(cache_dir: Path, corpus: Path | None, *, seeds: int = 2,
         say(line)
     say(f"cross-validated in {(time.time() - t0) / 60:.1f} min")
     return cv
-
-
-__all__ = ["FOLDS", "CrossValidation", "FoldScore", "cross_validate", "describe", "run"]

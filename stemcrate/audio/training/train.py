@@ -398,6 +398,26 @@ def score(weights: Path, cache_dir: Path, corpus: Path | None, *,
     return results
 
 
+def standardisation(x: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32],
+                                                         npt.NDArray[np.float32]]:
+    """(mean, spread) per feature of the training vectors ``x`` (N, F), float32 (F,)."""
+    return x.mean(axis=0).astype(np.float32), (x.std(axis=0) + 1e-3).astype(np.float32)
+
+
+def standardise(x: npt.NDArray[np.float32], mean: npt.NDArray[np.float32],
+                std: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """``x`` (N, F) in spreads from ``mean``, clipped to ±8, float32 (as inference does)."""
+    return np.clip((x - mean) / std, -8, 8).astype(np.float32)
+
+
+def train_mlp(z: npt.NDArray[np.float32], y: npt.NDArray[np.int64],
+              electronic: npt.NDArray[np.int64], *, seed: int,
+              progress: Callable[[int], None] | None = None) -> dict[str, npt.NDArray[np.float32]]:
+    """One MLP of the shipped recipe on standardised vectors ``z`` (N, F)."""
+    return mlp.train(z, y, electronic, len(ds.LABELS), epochs=EPOCHS, hidden=HIDDEN,
+                     input_noise=INPUT_NOISE, seed=seed, progress=progress)
+
+
 def features(cache_dir: Path, corpus: Path | None, *,
              task: Callable[[str, int], Callable[[int], None]], log: Callable[[str], None]
              ) -> tuple[ds.FeatureSet, dict[str, ds.FeatureSet], dict[str, ds.Clips]]:
@@ -441,15 +461,11 @@ def run(out_dir: Path, report_path: Path | None, cache_dir: Path, corpus: Path |
         tr, te, sets = features(cache_dir, corpus, task=task, log=say)
         train_sets = [c for c in sets.values() if c.split == "train"]
         test_sets = [c for c in sets.values() if c.split != "train"]
-        mean = tr.X.mean(axis=0).astype(np.float32)
-        std = (tr.X.std(axis=0) + 1e-3).astype(np.float32)
-        z = np.clip((tr.X - mean) / std, -8, 8).astype(np.float32)
-        params = []
+        mean, std = standardisation(tr.X)
+        z = standardise(tr.X, mean, std)
         step = task(f"training {MEMBERS} MLPs", MEMBERS * EPOCHS)
-        for m in range(MEMBERS):
-            params.append(mlp.train(z, tr.y, tr.electronic, len(ds.LABELS), epochs=EPOCHS,
-                                    hidden=HIDDEN, input_noise=INPUT_NOISE,
-                                    seed=SEED + m, progress=step))
+        params = [train_mlp(z, tr.y, tr.electronic, seed=SEED + m, progress=step)
+                  for m in range(MEMBERS)]
         say(f"{MEMBERS} MLPs trained ({time.time() - t0:.0f} s)")
         step = task(f"training {NETS} CNN + features networks", NETS * CNN_EPOCHS)
         nets = []
