@@ -320,12 +320,14 @@ def _one_blas_thread() -> Iterator[None]:
 
 
 def classify_many(clips: Sequence[npt.ArrayLike], sr: int, *,
-                  stem_kind: str | None = None) -> list[Classification]:
-    """Classify many clips at ``sr`` Hz (each (samples,) or (channels, samples) float)."""
+                  stem_kind: str | None = None, model: Model | None = None
+                  ) -> list[Classification]:
+    """Classify many clips at ``sr`` Hz (each (samples,) or (channels, samples) float) with
+    ``model`` (default: the shipped weights, :func:`load_model`)."""
     prior = _check_kind(stem_kind)
     if len(clips) == 0:
         return []
-    model = load_model()
+    model = model or load_model()
     with _one_blas_thread():
         return _classify_many(model, clips, sr, prior)
 

@@ -137,7 +137,7 @@ def summary(results: dict[str, Scores], *, goal: float = GOAL) -> str:
 
 def _report(path: Path, results: dict[str, Scores], command: str, seconds: float,
             n_train: int, train_sources: list[str], test_sources: dict[str, list[str]],
-            weights: Path, cm_split: str) -> None:
+            weights: Path, cm_split: str, robust: list[str] | None = None) -> None:
     lines = ["# One-shot sample classifier: held-out evaluation", "",
              "Produced by (from the repository root, seeded, from scratch):", "",
              "```", command, "```", "",
@@ -185,6 +185,13 @@ def _report(path: Path, results: dict[str, Scores], command: str, seconds: float
         lines.append(f"| {ds.LABELS[i]} | " + " | ".join(str(int(sc.confusion[i, j]))
                                                         for j in present) + " |")
     lines.append("")
+    if robust:
+        lines += ["## The same real recordings, handed over as other files", "",
+                  "Each held-out real clip re-presented as a file would give it (another "
+                  "sample rate, stereo, level, silence padding, DC offset, MP3, 16-bit at a "
+                  "low level) and labelled through `classify_many`, as `stemcrate classify` "
+                  "does after decoding (`stemcrate/audio/training/robustness.py`):", "",
+                  *robust, ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines + [NOTES]), encoding="utf-8")
 
@@ -505,11 +512,26 @@ def run(out_dir: Path, report_path: Path | None, cache_dir: Path, corpus: Path |
     # evaluate the written file through the inference code: the report is the shipped model's
     results, test_sources = evaluate(weights, te, {c.source: c.split for c in test_sets},
                                      log=say)
+    from stemcrate.audio.training import robustness  # it imports this module
+
+    real = [c for c in test_sets if c.split == "test_real"]
+    task, stop = _progress()
+    try:
+        step = task("robustness (held-out real recordings as other files)",
+                    len(robustness.TRANSFORMS))
+        robust = robustness.check(clf.load_model(weights, reload=True),
+                                  [a for c in real for a in c.audio],
+                                  [lab for c in real for lab in c.labels], ds.SR, progress=step)
+    finally:
+        stop()
+    for r in robust:
+        say(f"  {r.transform}: macro-F1 {r.scores.macro_f1:.3f} same label {r.agreement:.3f}")
 
     seconds = time.time() - t0
     say(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB) in {seconds / 60:.1f} min")
     if report_path is not None:
         _report(report_path, results, command, seconds, int(tr.X.shape[0]),
-                [c.source for c in train_sets], test_sources, weights, "test_real")
+                [c.source for c in train_sets], test_sources, weights, "test_real",
+                robustness.table(robust))
         say(f"wrote {report_path}")
     return results
