@@ -327,7 +327,7 @@ def classify_many(clips: Sequence[npt.ArrayLike], sr: int, *,
     prior = _check_kind(stem_kind)
     if len(clips) == 0:
         return []
-    model = model or load_model()
+    model = model if model is not None else load_model()
     with _one_blas_thread():
         return _classify_many(model, clips, sr, prior)
 

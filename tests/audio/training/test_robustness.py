@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
-import soxr
 
 from stemcrate.audio import classify as clf
+from stemcrate.audio.decode import load_audio
 from stemcrate.audio.training import dataset as ds
 from stemcrate.audio.training import kits
 from stemcrate.audio.training import robustness as rb
@@ -24,8 +23,8 @@ def real_hits() -> tuple[list[np.ndarray], list[str]]:
     labels: list[str] = []
     for label, path in kits.kit_samples(FORZEE):
         if label in ("kick", "snare", "hihat_closed", "cymbal", "tom") and labels.count(label) < 2:
-            y, sr = sf.read(path, dtype="float64", always_2d=True)
-            clips.append(np.asarray(soxr.resample(y.mean(axis=1), sr, ds.SR), dtype=np.float64))
+            y, _ = load_audio(path, sr=ds.SR, mono=True, dtype="float64")
+            clips.append(y[0])
             labels.append(label)
     assert len(labels) == 10
     return clips, labels
@@ -65,3 +64,18 @@ def test_bad_input_is_refused():
         rb.check(model, [], [], ds.SR)
     with pytest.raises(ValueError, match="unknown labels: gong"):
         rb.check(model, [np.ones(100)], ["gong"], ds.SR)
+
+
+def test_the_training_report_gets_the_robustness_table(tmp_path):
+    from stemcrate.audio.training import train as tr
+
+    sc = tr.scores(np.array([0, 1, 1]), np.array([0, 1, 0]))
+    res = [rb.Robustness("unchanged", sc, 1.0), rb.Robustness("as MP3", sc, 0.5)]
+    weights = tmp_path / "classifier.npz"
+    weights.write_bytes(b"x")
+    out = tmp_path / "report.md"
+    tr._report(out, {"test_real": sc}, "cmd", 60.0, 3, ["a"], {"test_real": ["b"]}, weights,
+               "test_real", rb.table(res))
+    text = out.read_text(encoding="utf-8")
+    assert "## The same real recordings, handed over as other files" in text
+    assert "| as MP3 | " in text and text.index("as MP3") < text.index("## What the numbers")
