@@ -71,7 +71,8 @@ def register(app: typer.Typer) -> None:
         evaluate: Path | None = typer.Option(
             None, "--evaluate", metavar="WEIGHTS",
             help="Do not train: score this classifier.npz on the held-out sources (the same "
-                 "clips and splits as the report) and print macro-F1 per source and split."),
+                 "clips and splits as the report) and print macro-F1 per source and split; "
+                 "with --report, write the report for these weights."),
         cross_validate: bool = typer.Option(
             False, "--cross-validate",
             help="Do not train the shipped model: cross-validate the MLP half of the recipe "
@@ -90,8 +91,8 @@ def register(app: typer.Typer) -> None:
             fail("--cross-validate trains no shipped model; it takes no --evaluate, --out or "
                  "--report")
         if evaluate is not None:
-            if out is not None or report is not None:
-                fail("--evaluate scores existing weights; it takes no --out or --report")
+            if out is not None:
+                fail("--evaluate scores existing weights; it takes no --out")
             if not evaluate.is_file():
                 fail(f"{evaluate}: no such weights file")
 
@@ -112,15 +113,16 @@ def register(app: typer.Typer) -> None:
 
             crossval.run(cache, corpus if corpus.is_dir() else None)
             return
+        command = ("stemcrate train-classifier " + " ".join(sys.argv[2:])).strip()
         if evaluate is not None:
             from stemcrate.errors import StemcrateError
 
             try:
-                results = score(evaluate, cache, corpus if corpus.is_dir() else None)
+                results = score(evaluate, cache, corpus if corpus.is_dir() else None,
+                                report_path=report, command=command)
             except StemcrateError as exc:
                 fail(str(exc))
             typer.echo(summary(results))
             return
-        command = "stemcrate train-classifier " + " ".join(sys.argv[2:])
         run(out or WEIGHTS_PATH.parent, report, cache,
-            corpus if corpus.is_dir() else None, command=command.strip())
+            corpus if corpus.is_dir() else None, command=command)

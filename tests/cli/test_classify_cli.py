@@ -182,10 +182,21 @@ def test_train_classifier_evaluate_scores_weights_without_training(app, tmp_path
     assert len(list((cache / "clips").glob("timgm-handful-*.npz"))) == 1  # clips cached
     assert not list(cache.glob("features-*.npz"))  # no training features written
 
-    for args in (["--report", str(tmp_path / "r.md")], ["--out", str(tmp_path / "w")]):
-        bad = CliRunner().invoke(app, ["train-classifier", "--evaluate", str(WEIGHTS_PATH),
-                                       *args])
-        assert bad.exit_code == 1 and "--evaluate" in bad.output
+    # with --report: the report of these weights, as a training run writes it, saying so
+    report = tmp_path / "r.md"
+    res = CliRunner().invoke(app, ["train-classifier", "--evaluate", str(WEIGHTS_PATH),
+                                   "--cache", str(cache), "--report", str(report)])
+    assert res.exit_code == 0, res.output
+    text = report.read_text(encoding="utf-8")
+    assert "Evaluated by" in text and "--evaluate" in text and "no training" in text
+    assert f"**macro-F1 = {f1:.3f}**" in text and f"n = {len(held_out_files)}" in text
+    assert "Training + evaluation took" not in text and "unused-train" in text
+    assert "**The shipped model is exactly the model evaluated here**" in text
+    assert "## Confusion matrix (All held-out sources together" in text
+    bad = CliRunner().invoke(app, ["train-classifier", "--evaluate", str(WEIGHTS_PATH),
+                                   "--out", str(tmp_path / "w")])
+    assert bad.exit_code == 1 and "--evaluate" in bad.output
+    assert not (tmp_path / "w").exists()
     missing = CliRunner().invoke(app, ["train-classifier", "--evaluate",
                                        str(tmp_path / "none.npz")])
     assert missing.exit_code == 1 and "none.npz: no such weights file" in missing.output

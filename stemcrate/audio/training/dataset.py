@@ -59,6 +59,11 @@ arguments — soundfont, seed, voices, kits, the pack's labels — and the label
 applies), so a source whose definition changes is rebuilt; a change to the rendering *code*
 itself needs :data:`CACHE_VERSION` bumped. Everything is seeded, so a rebuild gives the same
 clips.
+
+A held-out source holds each recording once (:func:`distinct_recordings`): FreePats plays
+each drum patch at three velocities and some kits' velocity layers are one sample at other
+levels, and since the classifier does not depend on level (the robustness check's "30 dB
+quieter" keeps every label), such copies would count one recording's answer several times.
 """
 
 from __future__ import annotations
@@ -145,6 +150,7 @@ class Clips:
     audio: list[F64]
     labels: list[str]
     electronic: list[int]
+    copies: int = 0  # clips left out as copies of another at another level (held out only)
 
 
 @dataclass(frozen=True)
@@ -363,16 +369,49 @@ def cache_path(cache: Path, name: str, source: Source) -> Path:
     return cache / "clips" / f"{name}-{digest}.npz"
 
 
+def distinct_recordings(audio: list[F64], *, min_correlation: float = 0.999) -> list[int]:
+    """Indices (ascending) of the clips that are not a copy of an earlier clip at another
+    level: a copy has the same length and a normalised correlation ≥ ``min_correlation``
+    with it (one recording scaled, as velocity layers made by turning a sample down are;
+    int16 rounding keeps such copies at ≥ 0.9999). Silent clips are kept. Only clips whose
+    coarse envelopes (64 blocks' RMS) already match are compared sample by sample."""
+    keep: list[int] = []
+    groups: dict[int, tuple[list[F64], list[F64]]] = {}  # length → (envelopes, unit clips)
+    for i, a in enumerate(audio):
+        norm = float(np.linalg.norm(a))
+        if norm == 0 or a.size < 64:
+            keep.append(i)
+            continue
+        unit = a / norm
+        env = np.sqrt(np.add.reduceat(unit ** 2, np.linspace(0, a.size, 64, endpoint=False
+                                                              ).astype(np.int64)))
+        envs, units = groups.setdefault(a.size, ([], []))
+        if envs:
+            close = np.flatnonzero(np.stack(envs) @ env >= 0.998)
+            if any(float(np.dot(unit, units[j])) >= min_correlation for j in close):
+                continue
+        envs.append(env)
+        units.append(unit)
+        keep.append(i)
+    return keep
+
+
 def load_source(name: str, source: Source, cache: Path) -> Clips:
-    """The clips of one source, from the int16 cache when present, else built and cached."""
+    """The clips of one source, from the int16 cache when present, else built and cached;
+    a held-out source's with each recording once (:func:`distinct_recordings`)."""
     path = cache_path(cache, name, source)
     if path.exists():
         z = np.load(path, allow_pickle=False)
         offs = z["offsets"]
         pcm = z["pcm"].astype(np.float64) / 32767.0
         audio = [pcm[offs[i]:offs[i + 1]] * float(z["scale"][i]) for i in range(offs.size - 1)]
-        return Clips(name, source.split, audio, [str(x) for x in z["labels"]],
-                     [int(x) for x in z["electronic"]])
+        labels = [str(x) for x in z["labels"]]
+        elec = [int(x) for x in z["electronic"]]
+        if source.split == "train":
+            return Clips(name, source.split, audio, labels, elec)
+        keep = distinct_recordings(audio)
+        return Clips(name, source.split, [audio[i] for i in keep], [labels[i] for i in keep],
+                     [elec[i] for i in keep], copies=len(audio) - len(keep))
     audio, labels, elec = source.loader()
     path.parent.mkdir(parents=True, exist_ok=True)
     scale = np.array([max(float(np.max(np.abs(a))), 1e-9) for a in audio])

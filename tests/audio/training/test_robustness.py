@@ -79,3 +79,22 @@ def test_the_training_report_gets_the_robustness_table(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "## The same real recordings, handed over as other files" in text
     assert "| as MP3 | " in text and text.index("as MP3") < text.index("## What the numbers")
+
+
+def test_the_report_says_which_copies_each_split_left_out(tmp_path):
+    from stemcrate.audio.training import train as tr
+
+    sc = tr.scores(np.array([0, 1, 1]), np.array([0, 1, 0]))
+    weights = tmp_path / "classifier.npz"
+    weights.write_bytes(b"x")
+    out = tmp_path / "report.md"
+    tr._report(out, {"test_sf": sc, "test_real": sc}, "cmd", None, None, ["a"],
+               {"test_real": ["b", "c"], "test_sf": ["d"]}, weights, "test_real",
+               copies={"b": 81, "c": 0, "d": 0})
+    text = out.read_text(encoding="utf-8")
+    real = text[text.index("## Held-out REAL"):text.index("## Confusion")]
+    assert "Each recording counted once" in real and "81 of b" in real and " of c" not in real
+    sf = text[text.index("## Held-out synthetic"):text.index("## Held-out REAL")]
+    assert "**macro-F1" in sf and "counted once" not in sf
+    assert "Evaluated by" in text and "Training vectors" not in text
+    assert "**The model evaluated here is" in text and "shipped model" not in text
