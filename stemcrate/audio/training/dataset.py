@@ -373,8 +373,9 @@ def distinct_recordings(audio: list[F64], *, min_correlation: float = 0.999) -> 
     """Indices (ascending) of the clips that are not a copy of an earlier clip at another
     level: a copy has the same length and a normalised correlation ≥ ``min_correlation``
     with it (one recording scaled, as velocity layers made by turning a sample down are;
-    int16 rounding keeps such copies at ≥ 0.9999). Silent clips are kept. Only clips whose
-    coarse envelopes (64 blocks' RMS) already match are compared sample by sample."""
+    int16 rounding keeps such copies at ≥ 0.9999). Silent clips and clips under 64 samples
+    are always kept. Only clips whose coarse envelopes (64 blocks' RMS) already match are
+    compared sample by sample."""
     keep: list[int] = []
     groups: dict[int, tuple[list[F64], list[F64]]] = {}  # length → (envelopes, unit clips)
     for i, a in enumerate(audio):
