@@ -177,12 +177,13 @@ def _report(path: Path, results: dict[str, Scores], command: str, seconds: float
               "test_machines": "Held-out drum machines (LMMS DrumSynth emulations: five "
                                "machines never trained on and a third of the misc presets)",
               "test_all": "All held-out sources together"}
+    left_out = copies or {}
     for split, sc in results.items():
         srcs = test_sources.get(split, [])
         lines += [f"## {titles.get(split, split)}", ""]
         if srcs:
             lines += [f"Sources: {', '.join(srcs)}.", ""]
-        dropped = {n: (copies or {})[n] for n in srcs if (copies or {}).get(n)}
+        dropped = {n: left_out[n] for n in srcs if left_out.get(n)}
         if dropped:
             lines += ["Each recording counted once: left out as copies of another clip at "
                       "another level (velocity layers that are one sample turned down): "
