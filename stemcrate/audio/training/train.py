@@ -497,6 +497,11 @@ def features(cache_dir: Path, corpus: Path | None, *,
     if fcache.exists():
         tr, te = _load_features(fcache)
         log(f"features loaded from {fcache}")
+        # a cache written without the corpus lacks the corpus' held-out sources
+        missing = [c for c in test_sets if c.source not in te]
+        if missing:
+            te.update(_held_out_features(missing, task))
+            _save_features(fcache, tr, te)
     else:
         step = task("features (train, augmented)", sum(len(c.audio) for c in train_sets))
         tr = ds.featurize(train_sets, augment=True, target_per_label=TARGET_PER_LABEL,

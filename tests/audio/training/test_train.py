@@ -1,0 +1,44 @@
+"""The training run's feature cache (``train.features``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stemcrate.audio.training import dataset as ds
+from stemcrate.audio.training import train as T
+
+
+def _loader(label: str, seed: int) -> ds.Source:
+    def load() -> ds.Loaded:
+        rng = np.random.default_rng(seed)
+        n = int(0.2 * ds.SR)
+        env = np.exp(-np.arange(n) / (0.02 * ds.SR))
+        clips = [rng.standard_normal(n) * env * 0.5 for _ in range(3)]
+        return clips, [label] * 3, [1] * 3
+
+    return ds.Source("train" if seed == 0 else "test_real", load, f"synthetic {label} {seed}")
+
+
+def test_features_cache_is_topped_up_with_new_held_out_sources(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """A cache written without some held-out sources (e.g. without the corpus) is used for
+    the training vectors, and the sources it lacks are featurised and added, not missed."""
+    monkeypatch.setattr(T, "TARGET_PER_LABEL", 4)
+    first = {"tr": _loader("snare", 0), "a": _loader("snare", 1)}
+    both = {**first, "b": _loader("snare", 2)}
+    calls: list[dict[str, ds.Source]] = [first, both]
+    monkeypatch.setattr(ds, "sources", lambda corpus: calls[0])
+    task = lambda desc, total: (lambda k: None)  # noqa: E731
+    tr1, te1, _ = T.features(tmp_path, None, task=task, log=lambda m: None)
+    assert set(te1) == {"a"}
+    calls.pop(0)
+    tr2, te2, _ = T.features(tmp_path, None, task=task, log=lambda m: None)
+    assert set(te2) == {"a", "b"} and te2["b"].X.shape[0] == 3
+    np.testing.assert_array_equal(tr1.X, tr2.X)  # training vectors came from the cache
+    np.testing.assert_array_equal(te1["a"].X, te2["a"].X)
+    (cache,) = tmp_path.glob("features-*.npz")
+    assert {k.split("|")[0] for k in np.load(cache).files} == {"train", "test/a", "test/b"}
