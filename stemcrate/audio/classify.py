@@ -46,11 +46,12 @@ Secondary tags (in this order, each only when it applies)
     within the first 250 ms, as in 808/909 kicks and zaps), ``reversed`` (swells to its
     peak late and stops abruptly), ``clipped`` (≥ 0.5 % of samples at full scale).
 
-The model (weights ≈ 2 MB) is loaded once per process and kept; inference is numpy only.
+The model (weights ≈ 7 MB) is loaded once per process and kept; inference is numpy only.
 It mixes the probabilities of two views (0.25 : 0.75, the share stored with the weights):
-the mean of 4 MLPs over the handcrafted features (:mod:`stemcrate.audio.features`), and a
-network joining a small CNN over the clip's log-mel patch with the same features
-(:mod:`stemcrate.audio.classifier_net`).
+the mean of several seeded MLPs over the handcrafted features
+(:mod:`stemcrate.audio.features`), and the mean of several seeded networks joining a small
+CNN over the clip's log-mel patch with the same features
+(:mod:`stemcrate.audio.classifier_net`); how many of each: ``train.MEMBERS``, ``train.NETS``.
 It is trained by ``stemcrate train-classifier`` (:mod:`stemcrate.audio.training.train`).
 """
 
