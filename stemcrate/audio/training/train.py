@@ -367,6 +367,16 @@ def _held_out_features(test_sets: list[ds.Clips], task: Callable[[str, int], Cal
                                    progress=step) for c in test_sets}
 
 
+def _add_missing(te: dict[str, ds.FeatureSet], test_sets: list[ds.Clips],
+                 task: Callable[[str, int], Callable[[int], None]]) -> bool:
+    """Add to ``te`` the features of the held-out sources it lacks (a features cache written
+    without the corpus lacks the corpus' sources); True when it added any."""
+    missing = [c for c in test_sets if c.source not in te]
+    if missing:
+        te.update(_held_out_features(missing, task))
+    return bool(missing)
+
+
 def evaluate(weights: Path, held_out: dict[str, ds.FeatureSet], split_of: dict[str, str], *,
              log: Callable[[str], None]) -> tuple[dict[str, Scores], dict[str, list[str]]]:
     """Score the classifier file ``weights`` (loaded through the inference code, so what is
@@ -431,9 +441,7 @@ def score(weights: Path, cache_dir: Path, corpus: Path | None, *,
                _load_feature_sets(fcache, train=False).items()} if fcache.exists() else {})
         if te:
             say(f"held-out features loaded from {fcache}")
-        missing = [c for c in test_sets if c.source not in te]
-        if missing:
-            te.update(_held_out_features(missing, task))
+        _add_missing(te, test_sets, task)
     finally:
         stop()
     results, test_sources = evaluate(weights, te, {c.source: c.split for c in test_sets},
@@ -497,10 +505,7 @@ def features(cache_dir: Path, corpus: Path | None, *,
     if fcache.exists():
         tr, te = _load_features(fcache)
         log(f"features loaded from {fcache}")
-        # a cache written without the corpus lacks the corpus' held-out sources
-        missing = [c for c in test_sets if c.source not in te]
-        if missing:
-            te.update(_held_out_features(missing, task))
+        if _add_missing(te, test_sets, task):
             _save_features(fcache, tr, te)
     else:
         step = task("features (train, augmented)", sum(len(c.audio) for c in train_sets))

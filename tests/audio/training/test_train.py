@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,13 +33,23 @@ def test_features_cache_is_topped_up_with_new_held_out_sources(tmp_path: Path,
     both = {**first, "b": _loader("snare", 2)}
     calls: list[dict[str, ds.Source]] = [first, both]
     monkeypatch.setattr(ds, "sources", lambda corpus: calls[0])
+    featurized: list[bool] = []  # the augment flag of each featurize call
+    real_featurize = ds.featurize
+
+    def featurize(clip_sets: list[ds.Clips], **kw: Any) -> ds.FeatureSet:
+        featurized.append(kw["augment"])
+        return real_featurize(clip_sets, **kw)
+
+    monkeypatch.setattr(ds, "featurize", featurize)
     task = lambda desc, total: (lambda k: None)  # noqa: E731
     tr1, te1, _ = T.features(tmp_path, None, task=task, log=lambda m: None)
-    assert set(te1) == {"a"}
+    assert set(te1) == {"a"} and featurized == [True, False]
     calls.pop(0)
+    featurized.clear()
     tr2, te2, _ = T.features(tmp_path, None, task=task, log=lambda m: None)
+    assert featurized == [False]  # only "b": the training vectors came from the cache
     assert set(te2) == {"a", "b"} and te2["b"].X.shape[0] == 3
-    np.testing.assert_array_equal(tr1.X, tr2.X)  # training vectors came from the cache
+    np.testing.assert_array_equal(tr1.X, tr2.X)
     np.testing.assert_array_equal(te1["a"].X, te2["a"].X)
     (cache,) = tmp_path.glob("features-*.npz")
     assert {k.split("|")[0] for k in np.load(cache).files} == {"train", "test/a", "test/b"}
