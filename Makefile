@@ -4,7 +4,8 @@
 # wheel on the build machines; on a CUDA machine `make TORCH_SPEC=torch …` or a torch you
 # installed into .venv yourself is kept: an importable torch is never replaced).
 # Basic Pitch is installed with --no-deps so TensorFlow never comes in (its ONNX model is in
-# its wheel; its other needs are listed in pyproject.toml).
+# its wheel; its other needs are listed in pyproject.toml); so is aiSFX (the sample
+# classifier's pretrained embedding, see AISFX_SPEC).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -13,6 +14,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 TORCH_SPEC ?= torch==2.13.0
 BASIC_PITCH_SPEC ?= basic-pitch==0.4.0
+# aiSFX ships a pretrained sound-effects embedding (its checkpoint is in the wheel); its
+# metadata pins numpy 1.23 and librosa 0.9, which it does not need for what we load.
+AISFX_SPEC ?= aisfx==0.1.2
 STAMP := $(VENV)/.stemcrate-installed
 # Debian packages: ffmpeg (decoding), fluidsynth + soundfonts (rendered test/training
 # sounds), sonic-pi-samples, lmms-common, hydrogen-drumkits, hydrogen-data (real one-shots
@@ -35,12 +39,12 @@ test: deps system-deps lint typecheck unit
 
 deps: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip 'setuptools<81' wheel
 	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q "$(TORCH_SPEC)"
 	$(PIP) install -q -e '.[test]'
-	$(PIP) install -q --no-deps "$(BASIC_PITCH_SPEC)"
+	$(PIP) install -q --no-deps "$(BASIC_PITCH_SPEC)" "$(AISFX_SPEC)"
 	touch $(STAMP)
 
 system-deps:

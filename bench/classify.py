@@ -5,10 +5,11 @@
 Builds ``--clips`` seeded synthetic one-shots (0.05–1.5 s, decaying tones and noise bursts,
 44.1 kHz) and times, in the same run and interleaved (best of ``--repeats``):
 
-* reference: preparation + handcrafted features + the shipped MLP ensemble alone (the model
-  before the CNN), or with ``--reference-weights`` the whole model of another
-  ``classifier.npz`` (e.g. the previous weights, from ``git show``),
-* ours: the shipped model (the same plus the log-mel patch and the CNN + features networks),
+* reference: preparation + handcrafted features alone (what every model version computes),
+  or with ``--reference-weights`` the whole model of another ``classifier.npz`` (e.g. the
+  previous weights: ``git show HEAD~1:stemcrate/audio/weights/classifier.npz > old.npz``),
+* ours: the shipped model (the same plus the log-mel patch, the aiSFX embedding, the MLPs
+  and the CNN + features networks),
 
 printing clips/s for each and the ratio ours / reference (< 1 means ours costs more time).
 """
@@ -43,9 +44,7 @@ def _clips(n: int, sr: int) -> list[np.ndarray]:
 def _reference(clips: list[np.ndarray], sr: int, weights: Path | None) -> object:
     if weights is not None:
         return C._classify_many(C.load_model(weights), clips, sr, None)
-    model = C.load_model()
-    feats = np.stack([extract_prepared(prepare(c, sr)) for c in clips])
-    return C._hidden(model, C._standardise(model, feats))[0]
+    return np.stack([extract_prepared(prepare(c, sr)) for c in clips])
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from stemcrate import __version__
 from stemcrate.config import Settings
 
-PACKAGES = ("torch", "demucs", "basic-pitch", "onnxruntime", "faster-whisper",
+PACKAGES = ("torch", "demucs", "basic-pitch", "aisfx", "onnxruntime", "faster-whisper",
             "openai-whisper", "prefect", "duckdb", "panel", "librosa", "soundfile")
 PROGRAMS = ("ffmpeg", "fluidsynth", "espeak-ng", "sox", "chromium")
 
@@ -88,6 +88,8 @@ def _lyrics_model(settings: Settings) -> str:
 
 
 def _classifier() -> str:
-    from stemcrate.audio import classify
+    from stemcrate.audio import classify, sfx_embedding
 
+    if classify.load_model().sfx is not None:
+        sfx_embedding.load_network()  # raises ModelUnavailableError naming the missing package
     return f"usable: {classify.WEIGHTS_PATH} ({classify.model_id()})"

@@ -46,12 +46,14 @@ Secondary tags (in this order, each only when it applies)
     within the first 250 ms, as in 808/909 kicks and zaps), ``reversed`` (swells to its
     peak late and stops abruptly), ``clipped`` (≥ 0.5 % of samples at full scale).
 
-The model (weights ≈ 7 MB) is loaded once per process and kept; inference is numpy only.
-It mixes the probabilities of two views (0.25 : 0.75, the share stored with the weights):
-the mean of several seeded MLPs over the handcrafted features
-(:mod:`stemcrate.audio.features`), and the mean of several seeded networks joining a small
-CNN over the clip's log-mel patch with the same features
-(:mod:`stemcrate.audio.classifier_net`); how many of each: ``train.MEMBERS``, ``train.NETS``.
+The model (weights in float16, about 6 MB) is loaded once per process and kept; its own
+layers run in numpy, the pretrained aiSFX embedding (:mod:`stemcrate.audio.sfx_embedding`)
+in PyTorch. It mixes the probabilities of two views (0.25 : 0.75, the share stored with the
+weights): the mean of several seeded MLPs over the handcrafted features
+(:mod:`stemcrate.audio.features`) joined with the aiSFX embedding, and the mean of several
+seeded networks joining a small CNN over the clip's log-mel patch with the handcrafted
+features (:mod:`stemcrate.audio.classifier_net`); how many of each: ``train.MEMBERS``,
+``train.NETS``.
 It is trained by ``stemcrate train-classifier`` (:mod:`stemcrate.audio.training.train`).
 """
 
@@ -134,6 +136,9 @@ class Model:
     digest: str
     nets: tuple[dict[str, npt.NDArray[np.float32]], ...]  # CNN + features networks (seeds)
     net_weight: float  # their mean's share of the label probabilities (the MLPs have the rest)
+    #: standardisation (mean, spread) of the aiSFX embedding that the MLPs read with the
+    #: features, or None when they read the features alone (an older file)
+    sfx: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None
 
 
 _LOCK = threading.Lock()
@@ -178,7 +183,10 @@ def load_model(path: Path | None = None, *, reload: bool = False) -> Model:
                                z["bright_hi"].astype(np.float32),
                                hashlib.sha256(raw).hexdigest(),
                                tuple(nets[i] for i in sorted(nets)),
-                               float(z["cnn_weight"]))
+                               float(z["cnn_weight"]),
+                               (z["sfx_mean"].astype(np.float32),
+                                z["sfx_std"].astype(np.float32)) if "sfx_mean" in z.files
+                               else None)
         except ModelUnavailableError:
             raise
         except (OSError, KeyError, ValueError) as exc:
@@ -212,18 +220,22 @@ def _hidden(model: Model, z: npt.NDArray[np.float32]) -> tuple[
 
 
 def predict_prepared(model: Model, feats: npt.NDArray[np.float32],
-                     patches: npt.NDArray[np.float32]
+                     patches: npt.NDArray[np.float32],
+                     sfx: npt.NDArray[np.floating] | None = None
                      ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """(label probabilities (N, C), electronic probability (N,)) of the whole model, before
     any stem prior: the MLP ensemble's mean mixed with the mean of the CNN + features
     networks (``net_weight``). ``feats``: raw features (N, N_FEATURES); ``patches``:
-    (N, 48, 64)."""
-    z = _standardise(model, feats)
+    (N, 48, 64); ``sfx``: aiSFX embeddings (N, 512) (:mod:`.sfx_embedding`), needed when
+    the model reads them (``model.sfx``; ValueError without them)."""
+    z = _vectors(model, _standardise(model, feats), sfx)
     p_mlp, e_mlp, _ = _hidden(model, z)
     p_net = np.zeros_like(p_mlp)
     e_net = np.zeros_like(e_mlp)
     for net in model.nets:
-        logits, e_logit, _ = classifier_net.forward(net, z, patches)
+        # a network reads the features alone, or joined with the embedding: its first
+        # layer's width says which (the leading columns of z are the features)
+        logits, e_logit, _ = classifier_net.forward(net, z[:, :net["f1_w"].shape[0]], patches)
         logits = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p_net += p / p.sum(axis=1, keepdims=True) / len(model.nets)
@@ -235,6 +247,29 @@ def predict_prepared(model: Model, feats: npt.NDArray[np.float32],
 
 def _standardise(model: Model, feats: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return np.clip((feats - model.mean) / model.std, -8.0, 8.0).astype(np.float32)
+
+
+def _vectors(model: Model, z: npt.NDArray[np.float32],
+             sfx: npt.NDArray[np.floating] | None) -> npt.NDArray[np.float32]:
+    """What the MLPs read: the standardised features ``z`` (N, F), joined with the
+    standardised aiSFX embedding (N, 512) when the model was trained with it."""
+    if model.sfx is None:
+        return z
+    if sfx is None or len(sfx) != len(z):
+        raise ValueError("this classifier reads the aiSFX embedding: pass sfx (N, 512)")
+    mean, std = model.sfx
+    e = np.clip((np.asarray(sfx, dtype=np.float32) - mean) / std, -8.0, 8.0)
+    return np.concatenate([z, e.astype(np.float32)], axis=1)
+
+
+def _sfx_of(model: Model, prepared: Sequence[npt.NDArray[np.float32]]
+            ) -> npt.NDArray[np.float32] | None:
+    """aiSFX embeddings (N, 512) of prepared clips when ``model`` reads them, else None."""
+    if model.sfx is None:
+        return None
+    from stemcrate.audio import sfx_embedding
+
+    return sfx_embedding.embed_prepared(prepared)
 
 
 _NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -337,7 +372,8 @@ def _classify_many(model: Model, clips: Sequence[npt.ArrayLike], sr: int,
                    prior: npt.NDArray[np.float64] | None) -> list[Classification]:
     prepared = [prepare(c, sr) for c in clips]
     feats = np.stack([extract_prepared(x) for x in prepared])
-    probs, elec = predict_prepared(model, feats, np.stack([mel_patch(x) for x in prepared]))
+    probs, elec = predict_prepared(model, feats, np.stack([mel_patch(x) for x in prepared]),
+                                   _sfx_of(model, prepared))
     out = []
     for i, c in enumerate(clips):
         p = probs[i].astype(np.float64)
@@ -364,8 +400,9 @@ def embed_many(clips: Sequence[npt.ArrayLike], sr: int) -> npt.NDArray[np.float3
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     model = load_model()
     with _one_blas_thread():
-        z = _standardise(model, np.stack([extract_prepared(prepare(c, sr)) for c in clips]))
-        _, _, hid = _hidden(model, z)
+        prepared = [prepare(c, sr) for c in clips]
+        z = _standardise(model, np.stack([extract_prepared(x) for x in prepared]))
+        _, _, hid = _hidden(model, _vectors(model, z, _sfx_of(model, prepared)))
     hid = hid / (np.linalg.norm(hid, axis=1, keepdims=True) + 1e-9)
     proj = z @ model.pca
     proj = proj / (np.linalg.norm(proj, axis=1, keepdims=True) + 1e-9)

@@ -77,6 +77,7 @@ def test_several_networks_are_averaged(tmp_path: Path):
     rng = np.random.default_rng(3)
     feats = rng.normal(size=(6, len(classify.FEATURE_NAMES))).astype(np.float32)
     patches = rng.normal(size=(6, 48, 64)).astype(np.float32)
+    sfx = np.abs(rng.normal(size=(6, 512))).astype(np.float32)
     with np.load(classify.WEIGHTS_PATH, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     first = {m[2]: v for k, v in arrays.items()
@@ -90,7 +91,31 @@ def test_several_networks_are_averaged(tmp_path: Path):
                              for k, v in first.items()})
     m1, m2 = classify.load_model(one), classify.load_model(two)
     assert len(m1.nets) == 1 and len(m2.nets) == 2
-    p1, e1 = classify.predict_prepared(m1, feats, patches)
-    p2, e2 = classify.predict_prepared(m2, feats, patches)
+    p1, e1 = classify.predict_prepared(m1, feats, patches, sfx)
+    p2, e2 = classify.predict_prepared(m2, feats, patches, sfx)
     np.testing.assert_allclose(p1, p2, atol=1e-6)
     np.testing.assert_allclose(e1, e2, atol=1e-6)
+
+
+def test_the_shipped_model_reads_the_sfx_embedding(tmp_path: Path):
+    """The shipped MLPs read the handcrafted features joined with the aiSFX embedding (the
+    networks the features alone): the weights carry its standardisation, the MLPs' first
+    layers take both, and predicting without the embedding is refused, not guessed."""
+    from stemcrate.audio import sfx_embedding
+
+    model = classify.load_model()
+    assert model.sfx is not None
+    mean, std = model.sfx
+    assert mean.shape == std.shape == (sfx_embedding.EMBEDDING_DIM,) and (std > 0).all()
+    width = len(classify.FEATURE_NAMES) + sfx_embedding.EMBEDDING_DIM
+    assert all(m["w1"].shape[0] == width for m in model.members)
+    assert all(n["f1_w"].shape[0] == len(classify.FEATURE_NAMES) for n in model.nets)
+    rng = np.random.default_rng(4)
+    feats = rng.normal(size=(3, len(classify.FEATURE_NAMES))).astype(np.float32)
+    patches = rng.normal(size=(3, 48, 64)).astype(np.float32)
+    with pytest.raises(ValueError, match="aiSFX"):
+        classify.predict_prepared(model, feats, patches)
+    # the embedding is read: other embeddings, other probabilities
+    p_a = classify.predict_prepared(model, feats, patches, np.tile(mean, (3, 1)))[0]
+    p_b = classify.predict_prepared(model, feats, patches, np.tile(mean + 3 * std, (3, 1)))[0]
+    assert np.abs(p_a - p_b).max() > 0.01

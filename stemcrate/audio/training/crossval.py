@@ -74,7 +74,8 @@ def cross_validate(fs: ds.FeatureSet, folds: Sequence[Sequence[str]] = FOLDS, *,
             raise ValueError(f"fold {', '.join(fold)}: "
                              + ("no training vectors" if not held.any() else "holds them all"))
         rows = ~held
-        z = tr.standardise(fs.X, *tr.standardisation(fs.X[rows]))
+        xe = tr.mlp_vectors(fs)
+        z = tr.standardise(xe, *tr.standardisation(xe[rows]))
         idx = np.flatnonzero(held & fs.clean)
         probs = np.zeros((idx.size, len(ds.LABELS)), dtype=np.float32)
         for s in range(seeds):

@@ -78,6 +78,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from stemcrate.audio import sfx_embedding
 from stemcrate.audio.classify import LABELS
 from stemcrate.audio.features import FEATURE_SR, extract_prepared, mel_patch, prepare
 from stemcrate.audio.training import augment as aug
@@ -447,6 +448,7 @@ def seed_of(*parts: object) -> int:
 class FeatureSet:
     X: npt.NDArray[np.float32]  # (N, N_FEATURES) handcrafted features
     M: npt.NDArray[np.float16]  # (N, PATCH_MELS, PATCH_FRAMES) log-mel patches
+    E: npt.NDArray[np.float16]  # (N, sfx_embedding.EMBEDDING_DIM) aiSFX embeddings
     y: npt.NDArray[np.int64]
     electronic: npt.NDArray[np.int64]
     source: npt.NDArray[np.str_]
@@ -469,9 +471,10 @@ class _Job:
 _JOB: list[_Job] = []
 
 
-#: features (V, F), patches (V, 48, 64), label index, electronic, source of one clip's V
-#: vectors (the clean clip first, then its augmented variants)
-_ClipResult = tuple[npt.NDArray[np.float32], npt.NDArray[np.float16], int, int, str]
+#: features (V, F), patches (V, 48, 64), aiSFX embeddings (V, 512), label index, electronic,
+#: source of one clip's V vectors (the clean clip first, then its augmented variants)
+_ClipResult = tuple[npt.NDArray[np.float32], npt.NDArray[np.float16], npt.NDArray[np.float16],
+                    int, int, str]
 
 
 def _featurize_clip(ref: tuple[int, int]) -> _ClipResult:
@@ -482,7 +485,7 @@ def _featurize_clip(ref: tuple[int, int]) -> _ClipResult:
     a, lab = cs.audio[ref[1]], cs.labels[ref[1]]
     rng = np.random.default_rng(seed_of(job.seed, cs.source, ref[1]))
     n = max(job.per.get(lab, 1), VARIANTS_OF_SOURCE.get(cs.source, 0)) if job.augment else 1
-    xs, ms = [], []
+    xs, ms, prepared = [], [], []
     for k in range(n):
         if k == 0:
             z = a
@@ -494,9 +497,19 @@ def _featurize_clip(ref: tuple[int, int]) -> _ClipResult:
             prev = same[int(rng.integers(0, len(same)))]
             z = aug.augment(a, lab, rng, bleed, prev)
         x = prepare(z, SR)
+        prepared.append(x)
         xs.append(extract_prepared(x))
         ms.append(mel_patch(x).astype(np.float16))
-    return np.stack(xs), np.stack(ms), LABELS.index(lab), cs.electronic[ref[1]], cs.source
+    es = sfx_embedding.embed_prepared(prepared).astype(np.float16)
+    return (np.stack(xs), np.stack(ms), es, LABELS.index(lab), cs.electronic[ref[1]],
+            cs.source)
+
+
+def _one_thread() -> None:
+    """Pool initializer: one PyTorch thread per worker (the workers already fill the CPUs)."""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def featurize(clip_sets: list[Clips], *, augment: bool, target_per_label: int, seed: int,
@@ -519,24 +532,25 @@ def featurize(clip_sets: list[Clips], *, augment: bool, target_per_label: int, s
     _JOB[:] = [_Job(clip_sets, per, augment, seed, pool, drums, by_label)]
     refs = [(i, j) for i, cs in enumerate(clip_sets) for j in range(len(cs.audio))]
     procs = processes or os.cpu_count() or 1
-    X, M, y, el, src, clean = [], [], [], [], [], []
+    X, M, E, y, el, src, clean = [], [], [], [], [], [], []
     with contextlib.ExitStack() as stack:
         stack.callback(_JOB.clear)
         results: Iterator[_ClipResult]
         if procs > 1 and len(refs) > 64:
-            workers = stack.enter_context(mp.get_context("fork").Pool(procs))
+            workers = stack.enter_context(mp.get_context("fork").Pool(procs, _one_thread))
             results = workers.imap(_featurize_clip, refs, chunksize=16)
         else:
             results = map(_featurize_clip, refs)
-        for xs, ms, label, elec, source in results:
+        for xs, ms, es, label, elec, source in results:
             X.append(xs)
             M.append(ms)
+            E.append(es)
             y += [label] * len(xs)
             el += [elec] * len(xs)
             src += [source] * len(xs)
             clean += [True] + [False] * (len(xs) - 1)
             if progress is not None:
                 progress(1)
-    return FeatureSet(np.concatenate(X).astype(np.float32), np.concatenate(M),
+    return FeatureSet(np.concatenate(X).astype(np.float32), np.concatenate(M), np.concatenate(E),
                       np.asarray(y, dtype=np.int64), np.asarray(el, dtype=np.int64),
                       np.asarray(src), np.asarray(clean))

@@ -28,8 +28,8 @@ def _features(rng: np.random.Generator) -> ds.FeatureSet:
                     clean.append(variant == 0)
     n = len(ys)
     return ds.FeatureSet(np.array(xs, dtype=np.float32), np.zeros((n, 1, 1), np.float16),
-                         np.array(ys, dtype=np.int64), np.full(n, -1, dtype=np.int64),
-                         np.array(srcs), np.array(clean))
+                         np.zeros((n, 2), np.float16), np.array(ys, dtype=np.int64),
+                         np.full(n, -1, dtype=np.int64), np.array(srcs), np.array(clean))
 
 
 def test_folds_are_predicted_without_their_own_vectors(rng, monkeypatch):
