@@ -16,7 +16,7 @@ from stemcrate.audio.training import render, voice
 from stemcrate.audio.training.train import scores
 from stemcrate.commands.classify import register
 
-# docs/classifier_report.md: macro-F1 0.894 on the held-out synthetic sources (TimGM6mb +
+# docs/classifier_report.md: macro-F1 0.903 on the held-out synthetic sources (TimGM6mb +
 # unseen espeak voices; this handful scores 0.90 with the shipped weights: a clap called
 # snare, a closed hat called percussion). The bar sits a little below the reported number.
 MIN_MACRO_F1 = 0.86
