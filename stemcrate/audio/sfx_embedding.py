@@ -12,7 +12,6 @@ so the classifier joins its 512 values to the handcrafted features.
 Public API
 ----------
 ``EMBEDDING_DIM: int``  512.
-``available() -> bool``  whether the checkpoint can be loaded here.
 ``load_network()``  the embedding network (loaded once per process); raises
     :class:`~stemcrate.errors.ModelUnavailableError` naming what is missing.
 ``spectrogram(prepared) -> np.ndarray``  float32 (frames, 96): the network's input for a
@@ -93,15 +92,6 @@ def _checkpoint() -> str:
             "the aiSFX sound-effects embedding is not installed (pip install --no-deps "
             "aisfx==0.1.2; `make deps` does it)") from exc
     return str(get_path_modelWeights())
-
-
-def available() -> bool:
-    """True when the aiSFX checkpoint can be loaded."""
-    try:
-        load_network()
-    except ModelUnavailableError:
-        return False
-    return True
 
 
 def load_network() -> torch.nn.Module:
