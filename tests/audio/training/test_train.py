@@ -53,3 +53,12 @@ def test_features_cache_is_topped_up_with_new_held_out_sources(tmp_path: Path,
     np.testing.assert_array_equal(te1["a"].X, te2["a"].X)
     (cache,) = tmp_path.glob("features-*.npz")
     assert {k.split("|")[0] for k in np.load(cache).files} == {"train", "test/a", "test/b"}
+
+
+def test_code_digest_ignores_prose_but_not_code() -> None:
+    src = '"""Module."""\nX = 1  # one\n\n\ndef f(a):\n    """Doc."""\n    return a * X\n'
+    prose = '"""Other words."""\nX = 1\n\n\ndef f(a):\n    """More doc."""\n    return a * X\n'
+    code = '"""Module."""\nX = 1\n\n\ndef f(a):\n    """Doc."""\n    return a + X\n'
+    undocumented = 'X = 1\n\n\ndef f(a):\n    return a * X\n'
+    assert T._code_digest(src) == T._code_digest(prose) == T._code_digest(undocumented)
+    assert T._code_digest(src) != T._code_digest(code)
