@@ -46,7 +46,7 @@ Secondary tags (in this order, each only when it applies)
     within the first 250 ms, as in 808/909 kicks and zaps), ``reversed`` (swells to its
     peak late and stops abruptly), ``clipped`` (≥ 0.5 % of samples at full scale).
 
-The model (weights in float16, about 6 MB) is loaded once per process and kept; its own
+The model (weights in float16, 4.8 MB) is loaded once per process and kept; its own
 layers run in numpy, the pretrained aiSFX embedding (:mod:`stemcrate.audio.sfx_embedding`)
 in PyTorch. It mixes the probabilities of two views (0.25 : 0.75, the share stored with the
 weights): the mean of several seeded MLPs over the handcrafted features
