@@ -23,11 +23,16 @@ STAMP := $(VENV)/.stemcrate-installed
 # for the classifier), csound-soundfont (one more GM bank for its training),
 # espeak-ng + sox (speech for lyrics tests), flite (voices for classifier training),
 # klettres-data + hedgewars-data (real recorded voices for classifier training and its
-# held-out test), timidity + freepats (real sampled instruments, held out), chromium (dashboard browser tests).
+# held-out test), timidity + freepats (real sampled instruments, held out), the sound
+# effects of a few games and of the freedesktop sound theme (the classifier's held-out
+# effects: bzflag, chromium-bsu, frozen-bubble, tuxpaint, minetest, pingus,
+# openttd-opensfx), chromium (dashboard browser tests).
 APT_PACKAGES := ffmpeg fluidsynth fluid-soundfont-gm timgm6mb-soundfont \
 	avldrums.lv2-soundfont hydrogen-drumkits hydrogen-data sonic-pi-samples lmms-common \
 	csound-soundfont musescore-general-soundfont-small \
-	espeak-ng flite klettres-data hedgewars-data timidity freepats sox chromium
+	espeak-ng flite klettres-data hedgewars-data timidity freepats sox chromium \
+	bzflag-data chromium-bsu-data frozen-bubble-data tuxpaint-data minetest-data \
+	sound-theme-freedesktop pingus-data openttd-opensfx
 APT_RUNTIME := ffmpeg
 
 .PHONY: up test deps system-deps system-deps-runtime lint typecheck unit bench clean

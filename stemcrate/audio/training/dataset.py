@@ -42,6 +42,9 @@ synth-basses           sample-pack bass one-shots: plucks, acid, reese, wobble, 
                        plucked strings, layered sub (:func:`.synth.bass_oneshot`)
 hedgewars-sfx-train    half of Hedgewars' sound effects (by family)             train
 hedgewars-sfx-test     the other half                                           test_real
+game-sfx               205 effects of 7 other Debian games (bzflag, chromium-   test_effects
+                       bsu, frozen-bubble, tuxpaint, minetest, pingus,
+                       OpenTTD's OpenSFX) and the freedesktop sound theme
 drumsynth-test         5 machines never trained on (CR-8000, LinnDrum,          test_machines
                        TR-606, TR-77, an R&B kit), 1 of 3 of the misc presets
 =====================  ======================================================  ==========
@@ -109,7 +112,7 @@ def required_files() -> list[tuple[Path, str]]:
     out += [(p.root, p.package) for p in packs.PACKS]
     out += [(voice.KLETTRES, "klettres-data"), (voice.HEDGEWARS_VOICES, "hedgewars-data"),
             (drum_machines.ROOT, drum_machines.PACKAGE), (render.FREEPATS_CFG, "freepats"),
-            (Path("/usr/bin/timidity"), "timidity")]
+            (Path("/usr/bin/timidity"), "timidity"), (packs.OPENSFX, "openttd-opensfx")]
     return out
 
 
@@ -139,6 +142,30 @@ def pack_clips(pack: packs.Pack, half: str) -> Loaded:
         audio += clips
         labels += [label] * len(clips)
         elec += [e] * len(clips)
+    return audio, labels, elec
+
+
+def game_sfx_clips() -> Loaded:
+    """Every effect of :data:`packs.GAME_SFX` and those of OpenTTD's catalogue
+    (:func:`packs.opensfx`) that last ≥ 0.25 s, each as its first 1.6 s, labelled ``fx``
+    (held out: never trained on)."""
+    import io
+
+    from stemcrate.audio.decode import load_audio
+
+    audio, labels, elec = [], [], []
+    for pack in packs.GAME_SFX:
+        a, lab, e = pack_clips(pack, "all")
+        audio += a
+        labels += lab
+        elec += e
+    for _, wav in packs.opensfx():
+        y, _ = load_audio(io.BytesIO(wav), sr=SR, mono=True, dtype="float64")
+        if y.shape[1] < 0.25 * SR:
+            continue
+        audio.append(np.asarray(y[0, : int(1.6 * SR)], dtype=np.float64))
+        labels.append("fx")
+        elec.append(-1)
     return audio, labels, elec
 
 
@@ -355,6 +382,9 @@ def sources(corpus: Path | None) -> dict[str, Source]:
                             extra=("drums read from the patches",)),
         "hedgewars-sfx-test": _source("test_real", pack_clips, packs.HEDGEWARS_SFX, "test",
                                       extra=(PACK_RECIPE,)),
+        "game-sfx": _source("test_effects", game_sfx_clips,
+                            extra=(PACK_RECIPE, [p.labels for p in packs.GAME_SFX],
+                                   sorted(packs._OPENSFX_SKIP))),
     }
     if corpus is not None and (corpus / "198-209-0000.ogg").exists():
         out["librispeech"] = _source("test_real", _corpus_chops, corpus, "198-209-0000.ogg",

@@ -8,6 +8,18 @@ sonic-pi       ``sonic-pi-samples``    drum machines, acoustic drums, tabla, bas
 lmms           ``lmms-common``         LMMS's drums, basses, instruments, pads, fx (OGG)
 hedgewars-sfx  ``hedgewars-data``      the game's sound effects: explosions, guns,
                                        engines, beams, warps, splashes (OGG)
+game-sfx       ``bzflag-data``,        recorded and designed sound effects of other
+               ``chromium-bsu-data``,  games and of the freedesktop sound theme:
+               ``frozen-bubble-data``, explosions, foley (footsteps, digging, doors,
+               ``tuxpaint-data``,      glass, fire, water, lava), machines, UI sounds,
+               ``minetest-data``,      (held out only; :data:`GAME_SFX`)
+               ``sound-theme-
+               freedesktop``,
+               ``pingus-data``
+opensfx        ``openttd-opensfx``     OpenTTD's recorded effects: vehicles, horns,
+                                       industry, crowds, animals, weather (CC BY 3.0
+                                       / CC0; one catalogue file, :func:`opensfx`;
+                                       held out only)
 =============  ======================  ==============================================
 
 Loops, drones, beeps, noises and samples whose sound the name does not pin down are left
@@ -20,6 +32,7 @@ both the training and the held-out half.
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +41,7 @@ from stemcrate.audio.classify import LABELS
 
 #: labels whose long samples are also cut into grains and phrases (like a slicer would)
 TONAL = frozenset({"bass", "vocal", "melodic"})
-_EXTENSIONS = (".flac", ".ogg", ".wav")
+_EXTENSIONS = (".flac", ".ogg", ".oga", ".wav")
 
 
 def _named(label: str, names: str, prefix: str = "") -> dict[str, str]:
@@ -64,9 +77,11 @@ class Pack:
     def split(self, half: str) -> list[tuple[str, str]]:
         """(name, label) of the ``"train"`` or ``"test"`` half: per label, the families
         sorted by name alternate train, test, train, … (a label with one family is train
-        only)."""
+        only); ``"all"``: every sample (a pack used whole, on one side)."""
+        if half == "all":
+            return sorted(self.labels.items())
         if half not in ("train", "test"):
-            raise ValueError(f"half must be 'train' or 'test', not {half!r}")
+            raise ValueError(f"half must be 'train', 'test' or 'all', not {half!r}")
         out = []
         for label in LABELS:
             fams = sorted({family(n) for n, lab in self.labels.items() if lab == label})
@@ -173,4 +188,104 @@ HEDGEWARS_SFX = Pack("hedgewars-sfx", "hedgewars-data",
                                "shotgunfire sinegun splash steam suddendeath TARDIS throwpowerup "
                                "ufo warp whipcrack"), lambda name, label: -1)
 
-PACKS = (SONIC_PI, LMMS, HEDGEWARS_SFX)
+
+def _unknown(name: str, label: str) -> int:
+    return -1
+
+
+_MINETEST = "default/sounds/default_"
+
+#: Sound effects of other Debian games and of the freedesktop sound theme, all held out
+#: (with OpenTTD's, the ``game-sfx`` source, reported on its own): they measure the
+#: classifier on many more real effects than Hedgewars' and the kits' few. Trained on
+#: instead, they did not raise the grouped cross-validation (0.590 → 0.583, a fold of real
+#: voices fell to fx), so they are kept for measuring. As for Hedgewars, only effects that
+#: last about 0.25 s or more; voices, jingles, music, musical chimes and names that do not
+#: say what a sound is are left out.
+GAME_SFX = (
+    Pack("bzflag", "bzflag-data", Path("/usr/share/games/bzflag"), _named(
+        "fx", "boom bounce burrow explosion fire flap hunt jump lock missile phantom ricochet "
+              "shock steamroller teleport thief"), _unknown),
+    Pack("chromium-bsu", "chromium-bsu-data", Path("/usr/share/games/chromium-bsu/wav"),
+         _named("fx", "boom exploBig exploPop exploStd life_add life_lose power"), _unknown),
+    Pack("frozen-bubble", "frozen-bubble-data", Path("/usr/share/games/frozen-bubble/snd"),
+         _named("fx", "applause cancel destroy_group malus newroot newroot_solo pause stick "
+                      "typewriter"), _unknown),
+    Pack("tuxpaint", "tuxpaint-data", Path("/usr/share/tuxpaint/sounds"), _named(
+        "fx", "bubble fill grow italic_off italic_on paint4 return save shrink thick thin "
+              "typewriterbell"), _unknown),
+    Pack("minetest", "minetest-data",
+         Path("/usr/share/games/minetest/games/minetest_game/mods"), {
+             **_named("fx", "break_glass.1 break_glass.2 break_glass.3 chest_close chest_open "
+                            "cool_lava.1 cool_lava.2 cool_lava.3 dig_choppy.1 dig_choppy.2 "
+                            "dig_choppy.3 dig_cracky.1 dig_cracky.2 dig_cracky.3 dig_crumbly "
+                            "dig_dig_immediate dig_oddly_breakable_by_hand dig_snappy "
+                            "dirt_footstep.1 dirt_footstep.2 dug_metal.1 dug_metal.2 "
+                            "dug_node.1 dug_node.2 furnace_active grass_footstep.1 "
+                            "grass_footstep.2 grass_footstep.3 gravel_dig.1 gravel_dig.2 "
+                            "gravel_dug.1 gravel_dug.2 gravel_dug.3 gravel_footstep.1 "
+                            "gravel_footstep.2 gravel_footstep.3 gravel_footstep.4 "
+                            "hard_footstep.1 hard_footstep.2 hard_footstep.3 ice_dig.1 "
+                            "ice_dig.2 ice_dig.3 ice_dug item_smoke metal_footstep.1 "
+                            "place_node.1 place_node.2 place_node.3 place_node_hard.1 "
+                            "place_node_metal.1 place_node_metal.2 sand_footstep.1 "
+                            "sand_footstep.2 sand_footstep.3 snow_footstep.2 "
+                            "snow_footstep.3 snow_footstep.5 tool_breaks.1 tool_breaks.2 "
+                            "tool_breaks.3 water_footstep.1 water_footstep.2 "
+                            "water_footstep.3", _MINETEST),
+             **_named("fx", "carts/sounds/carts_cart_moving.1 doors/sounds/doors_door_close "
+                            "doors/sounds/doors_door_open doors/sounds/doors_fencegate_close "
+                            "doors/sounds/doors_fencegate_open "
+                            "doors/sounds/doors_glass_door_close "
+                            "doors/sounds/doors_glass_door_open "
+                            "doors/sounds/doors_steel_door_close "
+                            "env_sounds/sounds/env_sounds_lava.1 "
+                            "env_sounds/sounds/env_sounds_water.1 "
+                            "fire/sounds/fire_extinguish_flame.1 "
+                            "fire/sounds/fire_extinguish_flame.2 "
+                            "fire/sounds/fire_extinguish_flame.3 fire/sounds/fire_fire.1 "
+                            "fire/sounds/fire_flint_and_steel fire/sounds/fire_large "
+                            "fire/sounds/fire_small tnt/sounds/tnt_explode "
+                            "tnt/sounds/tnt_gunpowder_burning tnt/sounds/tnt_ignite "
+                            "xpanes/sounds/xpanes_steel_bar_door_close "
+                            "xpanes/sounds/xpanes_steel_bar_door_open")}, _unknown),
+    Pack("freedesktop", "sound-theme-freedesktop", Path("/usr/share/sounds/freedesktop/stereo"),
+         _named("fx", "alarm-clock-elapsed camera-shutter dialog-error dialog-warning message "
+                      "phone-incoming-call phone-outgoing-busy phone-outgoing-calling "
+                      "screen-capture suspend-error trash-empty"), _unknown),
+    Pack("pingus", "pingus-data", Path("/usr/share/games/pingus/data/sounds"),
+         _named("fx", "digger splash"), _unknown),
+)
+
+#: OpenTTD's sound-effect catalogue (Debian ``openttd-opensfx``)
+OPENSFX = Path("/usr/share/games/openttd/baseset/opensfx/opensfx.cat")
+#: catalogue entries left out: the "good/bad year" jingles, a crowd's "oooh" (voices) and
+#: the two empty placeholders
+_OPENSFX_SKIP = frozenset({0, 1, 30, 34, 50})
+
+
+def opensfx(path: Path = OPENSFX) -> list[tuple[str, bytes]]:
+    """OpenTTD's effects as (title, the bytes of a RIFF/WAVE file), in catalogue order,
+    :data:`_OPENSFX_SKIP` left out.
+
+    The ``.cat`` file starts with a table of (uint32 offset | 0x80000000, uint32 size), one
+    per entry, the first offset giving the table's length; each entry is a length byte, its
+    title (NUL-terminated) and a WAVE file.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; install the Debian package "
+                                "openttd-opensfx")
+    data = path.read_bytes()
+    count = (struct.unpack_from("<I", data, 0)[0] & 0x7FFFFFFF) // 8
+    out = []
+    for i in range(count):
+        offset, size = struct.unpack_from("<II", data, 8 * i)
+        offset &= 0x7FFFFFFF
+        n = data[offset]
+        if i not in _OPENSFX_SKIP:
+            title = data[offset + 1:offset + 1 + n].rstrip(b"\0").decode("latin-1")
+            out.append((title, data[offset + 1 + n:offset + size]))
+    return out
+
+
+PACKS = (SONIC_PI, LMMS, HEDGEWARS_SFX, *GAME_SFX)

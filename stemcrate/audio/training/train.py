@@ -11,7 +11,8 @@
 4. evaluates on the held-out sources (``test_sf``: an independent soundfont and unseen
    espeak voices; ``test_real``: real recorded/sampled kits never trained on, real speech and
    a real trumpet from the corpus; ``test_packs``: the Sonic Pi and LMMS sample families
-   not trained on; ``test_machines``: DrumSynth drum machines never trained on), per class
+   not trained on; ``test_machines``: DrumSynth drum machines never trained on;
+   ``test_effects``: other games' and the desktop's sound effects), per class
    and macro-F1 (:func:`evaluate`),
 5. writes ``classifier.npz`` (float32 arrays, no pickle) and the Markdown report.
 
@@ -117,10 +118,12 @@ def _shown(path: Path) -> str:
 #: the issue's goal for held-out macro-F1
 GOAL = 0.90
 #: the held-out splits, in report order (``test_all`` joins them)
-SPLITS = ("test_sf", "test_real", "test_packs", "test_machines")
+SPLITS = ("test_sf", "test_real", "test_packs", "test_machines", "test_effects")
 _SHORT = {"test_sf": "held-out synthetic sources", "test_real": "held-out real recordings",
           "test_packs": "held-out sample-pack families",
-          "test_machines": "held-out drum machines", "test_all": "all held-out clips"}
+          "test_machines": "held-out drum machines",
+          "test_effects": "held-out game and UI sound effects",
+          "test_all": "all held-out clips"}
 
 
 def summary(results: dict[str, Scores], *, goal: float = GOAL) -> str:
@@ -138,6 +141,15 @@ def summary(results: dict[str, Scores], *, goal: float = GOAL) -> str:
             text += "; weakest " + ", ".join(f"`{lab}` {f:.2f} (n = {n})" for f, lab, n in weak[:4])
         parts.append(text)
     return head + " Macro-F1 on " + "; ".join(parts) + "."
+
+
+def called(sc: Scores) -> str:
+    """One line: how many of the clips were given each label, most first (for a split that
+    holds one label, whose precision says nothing)."""
+    counts = sc.confusion.sum(axis=0)
+    order = sorted((-int(n), ds.LABELS[i]) for i, n in enumerate(counts) if n)
+    return (f"What its {sc.n} clips were called: "
+            + ", ".join(f"`{lab}` {-n}" for n, lab in order) + ".")
 
 
 def _report(path: Path, results: dict[str, Scores], command: str, seconds: float | None,
@@ -181,6 +193,9 @@ def _report(path: Path, results: dict[str, Scores], command: str, seconds: float
                             "other families of the same packs were trained on)",
               "test_machines": "Held-out drum machines (LMMS DrumSynth emulations: five "
                                "machines never trained on and a third of the misc presets)",
+              "test_effects": "Held-out game and UI sound effects (seven other Debian games "
+                              "and the freedesktop sound theme, all labelled `fx`: one label, "
+                              "so its macro-F1 is the F1 of `fx` alone)",
               "test_all": "All held-out sources together"}
     left_out = copies or {}
     for split, sc in results.items():
@@ -199,6 +214,8 @@ def _report(path: Path, results: dict[str, Scores], command: str, seconds: float
         for lab, (p, r, f, s) in sc.per_class.items():
             lines.append(f"| {lab} | {p:.3f} | {r:.3f} | {f:.3f} | {s} |")
         lines.append("")
+        if len(sc.per_class) == 1:  # one label: say what its clips were called instead
+            lines += [called(sc), ""]
     sc = results[cm_split]
     present = [i for i, lab in enumerate(ds.LABELS) if lab in sc.per_class or
                sc.confusion[:, i].sum()]
@@ -228,16 +245,19 @@ NOTES = """## What the numbers mean
   programs), six espeak-ng voices, the real recorded Red Zeppelin kit (avldrums), four real
   sampled hydrogen kits (ForzeeStereo, HardElectro1, Gimme A Hand, VariBreaks), FreePats
   (sampled drums read from its patches as recorded, see below; seven basses, pianos,
-  guitars, strings, winds, voices rendered with TiMidity++, only the patches FreePats
-  itself has), real recorded voices of speakers never
-  trained on (klettres: letters and syllables in German, French, Italian, Dutch, Russian
-  and Setswana; hedgewars: six voice packs of shouted and sung lines), half of Hedgewars'
-  sound effects (by family: explosions, guns, engines, beams), the corpus'
-  LibriSpeech read speech and solo trumpet (chopped like a slicer does, 30 % of chops are
-  5–60 ms grains) were never used in training. The kits' samples are labelled from their
-  instrument names (`kits.RULES`); names that do not say which class a sound is (semi-open
-  or "free" hats, clicks, numbered drums) and snares played with the snares off (a tom-like
-  sound) are left out.
+  guitars, strings, winds, voices rendered with TiMidity++, only the patches FreePats itself
+  has), real recorded voices of speakers never trained on (klettres: letters and syllables
+  in German, French, Italian, Dutch, Russian and Setswana; hedgewars: six voice packs of
+  shouted and sung lines), half of Hedgewars' sound effects (by family: explosions, guns,
+  engines, beams), the 205 effects of seven other Debian games and of the freedesktop sound
+  theme (`game-sfx`: bzflag, Chromium B.S.U., Frozen Bubble, Tux Paint, Minetest's foley of
+  footsteps, digging, doors, glass, fire and water, Pingus, and OpenTTD's OpenSFX recordings
+  of vehicles, horns, industry, crowds, animals and weather; each effect's first 1.6 s), the
+  corpus' LibriSpeech read speech and solo trumpet (chopped like a slicer does, 30 % of
+  chops are 5–60 ms grains) were never used in training. The kits' samples are labelled from
+  their instrument names (`kits.RULES`); names that do not say which class a sound is
+  (semi-open or "free" hats, clicks, numbered drums) and snares played with the snares off
+  (a tom-like sound) are left out.
 - *Drum machines* (LMMS's DrumSynth presets, rendered by our own DrumSynth renderer, checked
   against LMMS): five machines are held out whole (CR-8000, LinnDrum, TR-606, TR-77 and an
   R&B kit) with a third of the misc presets; the TR-808, TR-909, CR-78, acoustic, Latin and
@@ -316,6 +336,17 @@ NOTES = """## What the numbers mean
 - Small supports: `fx` on the real kits is three samples, so its F1 there swings from 0 to 1
   on one clip. Real one-shots from other drum machines, basses and voices may score lower
   than these numbers.
+- *Game and UI sound effects* (added 2026-12-05, the weights unchanged): the real
+  recordings hold only 35 effects, each worth 0.002–0.004 of their macro-F1, so 205 more
+  (195 once copies are left out) were held out to measure `fx` on. They were first added
+  to the real recordings, which then scored 0.819 (n = 1616) instead of 0.879: of the 195,
+  96 are called `fx`, 45 `vocal`, 42 a drum class (15 `clap`; many are short foley
+  impacts, footsteps and digging, which a producer may well file as percussion) and 12
+  `melodic` or `bass`, and the drum calls cost the small drum classes their precision.
+  They are reported apart since then, as one-label sets are best read on their own; that
+  choice was made after seeing those numbers. Trained on instead, the game effects did not
+  raise the grouped cross-validation of the MLP half (0.590 without, 0.583 with: a fold of
+  real voices fell to `fx`), so they stay held out.
 """
 
 

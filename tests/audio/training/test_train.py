@@ -62,3 +62,20 @@ def test_code_digest_ignores_prose_but_not_code() -> None:
     undocumented = 'X = 1\n\n\ndef f(a):\n    return a * X\n'
     assert T._code_digest(src) == T._code_digest(prose) == T._code_digest(undocumented)
     assert T._code_digest(src) != T._code_digest(code)
+
+
+
+def test_every_held_out_source_is_in_a_reported_split() -> None:
+    """A source whose split the report does not know would be scored nowhere."""
+    splits = {s.split for s in ds.sources(None).values()}
+    assert splits - {"train"} <= set(T.SPLITS)
+    assert set(T.SPLITS) <= splits  # and no split is left empty
+    assert all(s in T._SHORT for s in T.SPLITS)
+
+
+def test_a_one_label_split_says_what_its_clips_were_called() -> None:
+    fx, vocal, clap = (ds.LABELS.index(x) for x in ("fx", "vocal", "clap"))
+    y = np.full(6, fx)
+    sc = T.scores(y, np.array([fx, fx, fx, vocal, vocal, clap]))
+    assert sc.per_class["fx"][:2] == (1.0, 0.5)
+    assert T.called(sc) == "What its 6 clips were called: `fx` 3, `vocal` 2, `clap` 1."
