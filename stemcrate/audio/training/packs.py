@@ -11,7 +11,7 @@ hedgewars-sfx  ``hedgewars-data``      the game's sound effects: explosions, gun
 game-sfx       ``bzflag-data``,        recorded and designed sound effects of other
                ``chromium-bsu-data``,  games and of the freedesktop sound theme:
                ``frozen-bubble-data``, explosions, foley (footsteps, digging, doors,
-               ``tuxpaint-data``,      glass, fire, water, lava), machines, UI sounds,
+               ``tuxpaint-data``,      glass, fire, water, lava), machines, UI sounds
                ``minetest-data``,      (held out only; :data:`GAME_SFX`)
                ``sound-theme-
                freedesktop``,
