@@ -384,7 +384,7 @@ def sources(corpus: Path | None) -> dict[str, Source]:
                                       extra=(PACK_RECIPE,)),
         "game-sfx": _source("test_effects", game_sfx_clips,
                             extra=(PACK_RECIPE, [p.labels for p in packs.GAME_SFX],
-                                   sorted(packs._OPENSFX_SKIP))),
+                                   sorted(packs.OPENSFX_SKIP))),
     }
     if corpus is not None and (corpus / "198-209-0000.ogg").exists():
         out["librispeech"] = _source("test_real", _corpus_chops, corpus, "198-209-0000.ogg",

@@ -177,6 +177,11 @@ LMMS = Pack("lmms", "lmms-common", Path("/usr/share/lmms/samples"), {
     **_named("fx", "electric_ping01 buzz!", "misc/"),
 }, _lmms_electronic)
 
+def _unknown(name: str, label: str) -> int:
+    """Electronic or acoustic: not known (effects)."""
+    return -1
+
+
 #: Hedgewars' sound effects that last ≥ 0.25 s (its shorter impacts are as much a
 #: percussion hit as an effect; its notes and voices are left out)
 HEDGEWARS_SFX = Pack("hedgewars-sfx", "hedgewars-data",
@@ -186,11 +191,7 @@ HEDGEWARS_SFX = Pack("hedgewars-sfx", "hedgewars-data",
                                "invulnerable jetpackboost landgun lasersight lowgravity minigun "
                                "molotov mortar plane planewater portalshot rcplane ropeshot "
                                "shotgunfire sinegun splash steam suddendeath TARDIS throwpowerup "
-                               "ufo warp whipcrack"), lambda name, label: -1)
-
-
-def _unknown(name: str, label: str) -> int:
-    return -1
+                               "ufo warp whipcrack"), _unknown)
 
 
 _MINETEST = "default/sounds/default_"
@@ -261,12 +262,12 @@ GAME_SFX = (
 OPENSFX = Path("/usr/share/games/openttd/baseset/opensfx/opensfx.cat")
 #: catalogue entries left out: the "good/bad year" jingles, a crowd's "oooh" (voices) and
 #: the two empty placeholders
-_OPENSFX_SKIP = frozenset({0, 1, 30, 34, 50})
+OPENSFX_SKIP = frozenset({0, 1, 30, 34, 50})
 
 
 def opensfx(path: Path = OPENSFX) -> list[tuple[str, bytes]]:
     """OpenTTD's effects as (title, the bytes of a RIFF/WAVE file), in catalogue order,
-    :data:`_OPENSFX_SKIP` left out.
+    :data:`OPENSFX_SKIP` left out.
 
     The ``.cat`` file starts with a table of (uint32 offset | 0x80000000, uint32 size), one
     per entry, the first offset giving the table's length; each entry is a length byte, its
@@ -282,7 +283,7 @@ def opensfx(path: Path = OPENSFX) -> list[tuple[str, bytes]]:
         offset, size = struct.unpack_from("<II", data, 8 * i)
         offset &= 0x7FFFFFFF
         n = data[offset]
-        if i not in _OPENSFX_SKIP:
+        if i not in OPENSFX_SKIP:
             title = data[offset + 1:offset + 1 + n].rstrip(b"\0").decode("latin-1")
             out.append((title, data[offset + 1 + n:offset + size]))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 from pathlib import Path
 
@@ -42,11 +43,9 @@ def test_split_all_is_every_sample_and_other_halves_are_refused():
 def test_opensfx_catalogue_is_read_and_the_skipped_entries_left_out():
     effects = packs.opensfx()
     titles = [t for t, _ in effects]
-    assert len(effects) == 73 - len(packs._OPENSFX_SKIP)
+    assert len(effects) == 73 - len(packs.OPENSFX_SKIP)
     assert any(t.startswith('"Explosion"') for t in titles)
     assert not any("Year" in t or "Unused" in t or "Oooh" in t for t in titles)
-    import io
-
     for _, wav in effects:
         assert wav[:4] == b"RIFF"
         y, sr = load_audio(io.BytesIO(wav), mono=True)

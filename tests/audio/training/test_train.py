@@ -64,7 +64,6 @@ def test_code_digest_ignores_prose_but_not_code() -> None:
     assert T._code_digest(src) != T._code_digest(code)
 
 
-
 def test_every_held_out_source_is_in_a_reported_split() -> None:
     """A source whose split the report does not know would be scored nowhere."""
     splits = {s.split for s in ds.sources(None).values()}
