@@ -71,6 +71,7 @@ bench: deps
 	$(PY) bench/separation.py
 	$(PY) bench/similarity.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/classify_files.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -157,6 +157,8 @@ def _load_av(source: Source) -> tuple[npt.NDArray[np.float32], int]:
         if not streams:
             raise InputError(name, "no audio stream in the file")
         stream: Any = streams[0]
+        if stream.codec_context is None:  # ffmpeg knows no decoder for it
+            raise InputError(name, "its audio stream is in a codec ffmpeg cannot decode")
         chunks: list[npt.NDArray[np.float32]] = []
         rate = int(stream.codec_context.sample_rate or stream.rate or 0)
         try:

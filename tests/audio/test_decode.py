@@ -75,6 +75,21 @@ def test_bad_inputs_name_the_file_and_cause(tmp_path: Path) -> None:
         load_audio(tmp_path / "nope.flac")
 
 
+def test_a_stream_in_a_codec_ffmpeg_cannot_decode_is_named(tmp_path: Path) -> None:
+    """A real broken file: LMMS ships kick04.ogg as an Ogg stream no decoder knows
+    (ffprobe: "Unsupported codec with id 0"); the error says so instead of a crash text."""
+    from stemcrate.audio.training.packs import LMMS
+
+    src = LMMS.root / "drums" / "kick04.ogg"
+    if not src.is_file():
+        pytest.fail(f"{src} not found; install the Debian package {LMMS.package}")
+    path = tmp_path / "kick 04.ogg"
+    path.write_bytes(src.read_bytes())
+    with pytest.raises(InputError, match=r"kick 04\.ogg: its audio stream is in a codec "
+                                         r"ffmpeg cannot decode"):
+        load_audio(path)
+
+
 def test_encode_roundtrip_24bit_flac() -> None:
     y = _signal(44100, 2).astype(np.float32)
     import io

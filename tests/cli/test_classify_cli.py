@@ -200,3 +200,49 @@ def test_train_classifier_evaluate_scores_weights_without_training(app, tmp_path
     missing = CliRunner().invoke(app, ["train-classifier", "--evaluate",
                                        str(tmp_path / "none.npz")])
     assert missing.exit_code == 1 and "none.npz: no such weights file" in missing.output
+
+
+def test_classify_folders_in_batches_and_bad_paths_do_not_stop_the_rest(
+        app, tmp_path, monkeypatch, held_out_files):
+    """A folder is classified as its audio files (recursively, sorted, hidden ones and
+    non-audio left out) in batches that mix sample rates; a missing path is an error row in
+    its place, reported on stderr, and the others are still labelled as one by one."""
+    import soxr
+
+    from stemcrate.audio.decode import load_audio
+    from stemcrate.commands import classify as cmd
+
+    lib = tmp_path / "lib"
+    (lib / "drums").mkdir(parents=True)
+    (lib / ".trash").mkdir()
+    picked = held_out_files[:: max(1, len(held_out_files) // 6)][:6]
+    for j, (p, _) in enumerate(picked):
+        y, sr = load_audio(p)
+        if j % 2:  # every other file at 44.1 kHz, so a batch holds two rates
+            y, sr = soxr.resample(y.T, sr, 44100).T.copy(), 44100
+        write_audio(lib / "drums" / f"{j}_{p.name}", y, sr, format="wav")
+    shutil.copy(picked[0][0], lib / ".trash" / "hidden.wav")
+    (lib / "notes.txt").write_text("not audio")
+    expected = sorted((lib / "drums").glob("*.wav"))
+    assert [p for p, _ in cmd.audio_files([lib])] == expected
+
+    monkeypatch.setattr(cmd, "BATCH", 4)  # more than one batch
+    res = CliRunner().invoke(app, ["classify", "--json", str(lib), str(tmp_path / "gone.wav")])
+    assert res.exit_code == 1
+    assert "gone.wav: no such file or folder" in res.stderr
+    rows = json.loads(res.stdout)
+    assert [r["path"] for r in rows] == [*map(str, expected), str(tmp_path / "gone.wav")]
+    assert "error" in rows[-1] and "label" not in rows[-1]
+    assert f"{len(expected)} files labelled: " in res.stderr
+    assert res.stderr.rstrip().endswith("; 1 could not be read")
+    for r in rows[:-1]:
+        one = json.loads(CliRunner().invoke(app, ["classify", "--json", r["path"]]).stdout)[0]
+        assert one["label"] == r["label"]
+        assert one["tags"] == r["tags"]
+        for k, v in one["probabilities"].items():
+            assert abs(v - r["probabilities"][k]) <= 2e-4, (r["path"], k)
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = CliRunner().invoke(app, ["classify", str(empty)])
+    assert res.exit_code == 1 and "empty: no audio files in this folder" in res.stderr
