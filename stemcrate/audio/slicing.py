@@ -43,10 +43,12 @@ Public API (pure functions, no storage)
 else ``"dBFS RMS"``: RMS level of the slice in dBFS), ``peak_db`` (sample peak, dBFS),
 ``pitch_hz``/``midi_note``/``note`` (e.g. ``"C#2"``; None when not tonal: for notes and chops
 the median pYIN f0 when ≥ half the frames are voiced; for drum hits :func:`drum_pitch`, the
-dominant 30–1000 Hz spectral peak when it holds ≥ 20 % of the energy: toms, 808s, snare
-bodies), ``part`` (``hit``, ``note``, ``phrase``, ``chop``), ``count``/``occurrences``, and the
-classifier's ``label``, ``confidence``, ``tags``. :meth:`Slice.to_dict` gives a JSON-ready dict
-without the audio.
+dominant 30–1000 Hz spectral peak when it holds ≥ 20 % of the energy, or the fundamental under
+it when that harmonic is louder: toms, 808s, snare bodies), ``part`` (``hit``, ``note``,
+``phrase``, ``chop``), ``count``/``occurrences``, and the classifier's ``label``,
+``confidence``, ``tags`` (a note name among them is the slice's ``note``: see
+:func:`slice_and_classify`).
+:meth:`Slice.to_dict` gives a JSON-ready dict without the audio.
 
 Helpers also public: ``collapse_duplicates(slices)``, ``fingerprints(slices)``,
 ``loudness(audio, sr) -> (value, unit)``, ``drum_pitch(mono, sr) -> Hz | None``.
@@ -56,6 +58,7 @@ pYIN, ≈ 0.3–0.5 × real time on one core of this machine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -84,6 +87,7 @@ DECAY_FLOOR_DB = 50.0
 ABSOLUTE_FLOOR_DB = -75.0
 DUPLICATE_SIMILARITY = 0.95
 DRUM_TONALITY = 0.2
+SUBHARMONIC_DB = 13.0
 LUFS_MIN_S = 0.4
 VOICE_RANGE_DB = 30.0
 PHRASE_GAP_S = 0.2
@@ -230,7 +234,8 @@ def slice_and_classify(
     """:func:`slice_audio`, then label every slice with the sample classifier.
 
     Fills ``label``, ``confidence`` and ``tags`` from
-    ``stemcrate.audio.classify.classify_many([s.audio …], sr, stem_kind=kind)``.
+    ``stemcrate.audio.classify.classify_many([s.audio …], sr, stem_kind=kind)``; a sample
+    shows one note: the slice's, or the classifier's where the slicer found none.
     """
     slices = slice_audio(y, sr, kind=kind, collapse=collapse)
     if not slices:
@@ -239,9 +244,29 @@ def slice_and_classify(
 
     results = classify_many([s.audio for s in slices], sr, stem_kind=kind)
     return [
-        replace(s, label=r.label, confidence=float(r.confidence), tags=tuple(r.tags))
+        _one_note(replace(s, label=r.label, confidence=float(r.confidence), tags=tuple(r.tags)))
         for s, r in zip(slices, results, strict=True)
     ]
+
+
+_NOTE_TAG = re.compile(r"^[A-G]#?-?\d+$")
+
+
+def _one_note(s: Slice) -> Slice:
+    """``s`` showing one note: the classifier's note-name tag (its own pitch estimate)
+    becomes the slice's ``note`` when the slice has one; when the slicer found no pitch (a
+    grain too short for :func:`drum_pitch`, a hit under the tonality bar) but the classifier
+    heard a clearly periodic sound, the slice takes that note (``midi_note`` and
+    ``pitch_hz`` of the equal-tempered note)."""
+    named = [t for t in s.tags if _NOTE_TAG.match(t)]
+    if not named:
+        return s
+    if s.note is not None:
+        return replace(s, tags=tuple(s.note if _NOTE_TAG.match(t) else t for t in s.tags))
+    import librosa
+
+    midi = int(librosa.note_to_midi(named[0]))
+    return replace(s, note=named[0], midi_note=midi, pitch_hz=float(librosa.midi_to_hz(midi)))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -656,7 +681,11 @@ def drum_pitch(mono: FloatArray, sr: int) -> float | None:
 
     The strongest spectral peak between 30 and 1000 Hz of the hit's body (15–300 ms after
     its start, Hann window, ~1 Hz bins) counts as its pitch when the ±3 % band around it
-    holds at least :data:`DRUM_TONALITY` of the energy between 20 Hz and 16 kHz.
+    holds at least :data:`DRUM_TONALITY` of the energy between 20 Hz and 16 kHz. A bass note
+    or a tuned 808 is often louder at its second or third harmonic than at its fundamental:
+    when a spectral peak at most :data:`SUBHARMONIC_DB` below it lies within ±8 % of a third
+    or a half of that frequency (≥ 30 Hz; the body's short window blurs a low peak by a few
+    hertz), the pitch is that third or half (the lower one when both qualify).
     """
     body = mono[int(0.015 * sr) : int(0.3 * sr)].astype(np.float64)
     if body.size < int(0.04 * sr) or np.max(np.abs(body)) < 1e-4:
@@ -669,10 +698,19 @@ def drum_pitch(mono: FloatArray, sr: int) -> float | None:
     fb, pb = freqs[band], power[band]
     if total <= 0 or pb.size == 0:
         return None
-    f0 = float(fb[int(np.argmax(pb))])
+    top = int(np.argmax(pb))
+    f0 = float(fb[top])
     near = (fb > f0 * 0.97) & (fb < f0 * 1.03)
     if float(pb[near].sum()) / total < DRUM_TONALITY:
         return None
+    floor = float(pb[top]) * 10 ** (-SUBHARMONIC_DB / 10)
+    for k in (3, 2):  # the fundamental under a louder harmonic
+        idx = np.flatnonzero((fb > f0 / k * 0.92) & (fb < f0 / k * 1.08))
+        if f0 / k < 30 or idx.size == 0:
+            continue
+        j = int(idx[np.argmax(pb[idx])])
+        if 0 < j < pb.size - 1 and pb[j] >= max(pb[j - 1], pb[j + 1], floor):
+            return f0 / k  # the harmonic's peak is the sharper one (relative to its frequency)
     return f0
 
 
