@@ -10,7 +10,9 @@ Public API (stable; the slicer, the pipeline and the dashboard call these)
     the stem prior), ``tags: tuple[str, ...]`` (secondary tags, see below),
     ``probabilities: dict[str, float]`` (every label, sums to 1).
 ``classify(y, sr, *, stem_kind=None) -> Classification``
-    ``y``: float audio (samples,) or (channels, samples) at ``sr`` Hz, any length ≥ 1 sample.
+    ``y``: float audio (samples,) or (channels, samples) at ``sr`` Hz, any length ≥ 1 sample;
+    several channels are heard as their mean, or as the loudest one where they cancel
+    (:func:`downmix`).
 ``classify_many(clips, sr, *, stem_kind=None) -> list[Classification]``
     The same for many clips at one sample rate (one batched forward pass).
 ``embed(y, sr) -> np.ndarray``
@@ -24,6 +26,7 @@ Public API (stable; the slicer, the pipeline and the dashboard call these)
 ``EMBEDDING_DIM: int``  (128)
 ``WEIGHTS_PATH: Path``  ``stemcrate/audio/weights/classifier.npz`` (numpy arrays only).
 ``model_id() -> str``   ``"stemcrate-oneshot-mlp-cnn@<sha256[:12] of the weights>"`` for manifests.
+``downmix(y) -> np.ndarray``  mono float64 (samples,) as the classifier hears a clip.
 
 ``stem_kind`` — a prior from the stem a slice came from
     ``"drums"``, ``"bass"``, ``"vocals"``, ``"other"``, ``"guitar"``, ``"piano"`` or None (no
@@ -368,9 +371,32 @@ def classify_many(clips: Sequence[npt.ArrayLike], sr: int, *,
         return _classify_many(model, clips, sr, prior)
 
 
+#: a downmix this far below the channels' own level (dB) means they cancel in it
+CANCEL_DB = 20.0
+
+
+def downmix(y: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Mono float64 (samples,) of a clip (samples,) or (channels, samples): the channels'
+    mean (:func:`~stemcrate.audio.features.to_mono`), unless they cancel in it (its RMS
+    :data:`CANCEL_DB` or more below the loudest channel's: one channel a polarity-inverted
+    copy of the other, as some stereo wideners and miswired recordings leave), then the
+    loudest channel alone."""
+    a = np.asarray(y, dtype=np.float64)
+    mono = to_mono(a)
+    if a.ndim != 2 or min(a.shape) < 2 or mono.size == 0:
+        return mono
+    chans = a.T if a.shape[0] > 16 and a.shape[1] <= 16 else a
+    chans = np.nan_to_num(chans, nan=0.0, posinf=1.0, neginf=-1.0)
+    level = np.sqrt(np.mean(chans ** 2, axis=1))
+    loud = int(np.argmax(level))
+    if np.sqrt(np.mean(mono ** 2)) < level[loud] * 10 ** (-CANCEL_DB / 20):
+        return np.asarray(chans[loud], dtype=np.float64)
+    return mono
+
+
 def _classify_many(model: Model, clips: Sequence[npt.ArrayLike], sr: int,
                    prior: npt.NDArray[np.float64] | None) -> list[Classification]:
-    prepared = [prepare(c, sr) for c in clips]
+    prepared = [prepare(downmix(c), sr) for c in clips]
     feats = np.stack([extract_prepared(x) for x in prepared])
     probs, elec = predict_prepared(model, feats, np.stack([mel_patch(x) for x in prepared]),
                                    _sfx_of(model, prepared))
@@ -400,7 +426,7 @@ def embed_many(clips: Sequence[npt.ArrayLike], sr: int) -> npt.NDArray[np.float3
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     model = load_model()
     with _one_blas_thread():
-        prepared = [prepare(c, sr) for c in clips]
+        prepared = [prepare(downmix(c), sr) for c in clips]
         z = _standardise(model, np.stack([extract_prepared(x) for x in prepared]))
         _, _, hid = _hidden(model, _vectors(model, z, _sfx_of(model, prepared)))
     hid = hid / (np.linalg.norm(hid, axis=1, keepdims=True) + 1e-9)
@@ -420,6 +446,7 @@ def embed(y: npt.ArrayLike, sr: int) -> npt.NDArray[np.float32]:
 
 
 __all__ = ["LABELS", "EMBEDDING_DIM", "WEIGHTS_PATH", "STEM_PRIORS", "Classification",
-           "classify", "classify_many", "embed", "embed_many", "model_id", "note_name",
+           "classify", "classify_many", "downmix", "embed", "embed_many", "model_id",
+           "note_name",
            "predict_prepared", "Model",
            "load_model", "FEATURE_SR", "N_FEATURES"]

@@ -18,6 +18,13 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: files decoded and labelled together (one model call per batch and sample rate)
 BATCH = 32
+#: a file whose peak is below this (-100 dBFS; 16-bit audio's smallest step is -90 dBFS) is
+#: silent, reported rather than labelled
+SILENT_PEAK = 1e-5
+#: seconds of each file kept after decoding: a one-shot is heard from where its sound starts
+#: for 1.5 s (:data:`stemcrate.audio.features.MAX_SECONDS`), so a long file given by mistake
+#: (a whole song) costs no more memory than this
+KEEP_SECONDS = 30.0
 
 
 def audio_files(inputs: list[Path]) -> list[tuple[Path, str | None]]:
@@ -47,14 +54,15 @@ def audio_files(inputs: list[Path]) -> list[tuple[Path, str | None]]:
 def _classify_files(entries: list[tuple[Path, str | None]], stem_kind: str | None
                     ) -> list[dict[str, object]]:
     """One row per entry of :func:`audio_files`, in order: path, label, confidence, tags,
-    probabilities; or path and error (a problem, or the file could not be read; reported on
-    stderr as it happens)."""
+    probabilities; or path and error (a problem, a file that cannot be read or is silent;
+    reported on stderr as it happens)."""
+    import numpy as np
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from stemcrate.audio.classify import classify_many
     from stemcrate.audio.decode import load_audio
-    from stemcrate.errors import ModelUnavailableError, StemcrateError
+    from stemcrate.errors import InputError, ModelUnavailableError, StemcrateError
 
     paths = [p for p, _ in entries]
     rows: list[dict[str, object]] = [{"path": str(p)} for p in paths]
@@ -69,8 +77,12 @@ def _classify_files(entries: list[tuple[Path, str | None]], stem_kind: str | Non
                 problem = entries[i][1]
                 try:
                     if problem is not None:
-                        raise StemcrateError(f"{paths[i]}: {problem}")
+                        raise InputError(paths[i], problem)
                     y, sr = load_audio(paths[i])
+                    y = y[:, : int(KEEP_SECONDS * sr)]  # a batch of whole songs stays small
+                    if float(np.max(np.abs(y))) < SILENT_PEAK:
+                        raise InputError(paths[i], "silent (its peak is below -100 dBFS): "
+                                                   "nothing to classify")
                 except StemcrateError as exc:
                     rows[i]["error"] = str(exc)
                     console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
@@ -92,8 +104,8 @@ def _classify_files(entries: list[tuple[Path, str | None]], stem_kind: str | Non
 
 
 def summary_line(rows: list[dict[str, object]]) -> str:
-    """``"12 files labelled: kick 5, snare 4, fx 3; 1 could not be read"`` (labels by count,
-    most first)."""
+    """``"12 files labelled: kick 5, snare 4, fx 3; 1 not labelled"`` (labels by count, most
+    first; a file is not labelled when it is missing, unreadable or silent)."""
     from collections import Counter
 
     counts = Counter(str(r["label"]) for r in rows if "error" not in r)
@@ -102,7 +114,7 @@ def summary_line(rows: list[dict[str, object]]) -> str:
     line = f"{n} file{'' if n == 1 else 's'} labelled"
     if counts:
         line += ": " + ", ".join(f"{lab} {n}" for lab, n in counts.most_common())
-    return line + (f"; {errors} could not be read" if errors else "")
+    return line + (f"; {errors} not labelled (see the errors above)" if errors else "")
 
 
 def register(app: typer.Typer) -> None:
@@ -120,9 +132,9 @@ def register(app: typer.Typer) -> None:
         """Label one-shot samples (kick, snare, …, vocal, melodic, fx) with tags.
 
         Files are read and labelled in batches, in the order given (a folder's files sorted
-        by path), with a progress bar on stderr. A file that cannot be read is reported on
-        stderr (and as an ``error`` row with --json) without stopping the others; the exit
-        status is then 1.
+        by path), with a progress bar on stderr. A file that is missing, cannot be read or is
+        silent is reported on stderr (and as an ``error`` row with --json) without stopping
+        the others; the exit status is then 1.
         """
         from stemcrate.audio.classify import STEM_PRIORS
 

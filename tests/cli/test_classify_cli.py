@@ -222,6 +222,8 @@ def test_classify_folders_in_batches_and_bad_paths_do_not_stop_the_rest(
             y, sr = soxr.resample(y.T, sr, 44100).T.copy(), 44100
         write_audio(lib / "drums" / f"{j}_{p.name}", y, sr, format="wav")
     shutil.copy(picked[0][0], lib / ".trash" / "hidden.wav")
+    silent = lib / "drums" / "zz_silent.wav"
+    write_audio(silent, np.zeros((2, 4410), dtype=np.float32), 44100, format="wav")
     (lib / "notes.txt").write_text("not audio")
     expected = sorted((lib / "drums").glob("*.wav"))
     assert [p for p, _ in cmd.audio_files([lib])] == expected
@@ -232,10 +234,13 @@ def test_classify_folders_in_batches_and_bad_paths_do_not_stop_the_rest(
     assert "gone.wav: no such file or folder" in res.stderr
     rows = json.loads(res.stdout)
     assert [r["path"] for r in rows] == [*map(str, expected), str(tmp_path / "gone.wav")]
-    assert "error" in rows[-1] and "label" not in rows[-1]
-    assert f"{len(expected)} files labelled: " in res.stderr
-    assert res.stderr.rstrip().endswith("; 1 could not be read")
-    for r in rows[:-1]:
+    assert expected[-1] == silent
+    for r in rows[-2:]:
+        assert "error" in r and "label" not in r
+    assert "zz_silent.wav: silent (its peak is below -100 dBFS)" in res.stderr
+    assert f"{len(expected) - 1} files labelled: " in res.stderr
+    assert res.stderr.rstrip().endswith("; 2 not labelled (see the errors above)")
+    for r in rows[:-2]:
         one = json.loads(CliRunner().invoke(app, ["classify", "--json", r["path"]]).stdout)[0]
         assert one["label"] == r["label"]
         assert one["tags"] == r["tags"]

@@ -1,6 +1,7 @@
 """How the classifier holds up when the same sound arrives as a different file.
 
-Real one-shots come at 44.1, 48 or 96 kHz, in stereo, quiet or normalised hot, padded with
+Real one-shots come at 44.1, 48 or 96 kHz, in stereo (now and then with one channel the
+other's polarity-inverted copy, which sums to silence), quiet or normalised hot, padded with
 silence, as MP3, with a DC offset. :func:`check` re-presents labelled clips through each of
 :data:`TRANSFORMS` and labels them with :func:`stemcrate.audio.classify.classify_many` (what
 ``stemcrate classify`` runs after decoding a file), then scores each transform: macro-F1
@@ -67,6 +68,7 @@ TRANSFORMS: dict[str, Transform] = {
     "resampled to 48 kHz": _rate(48000),
     "resampled to 96 kHz": _rate(96000),
     "stereo, right channel 3 dB down": lambda x, sr: (np.stack([x, x * 10 ** (-3 / 20)]), sr),
+    "stereo, right channel the left polarity-inverted": lambda x, sr: (np.stack([x, -x]), sr),
     "30 dB quieter": _gain(-30.0),
     "polarity inverted": lambda x, sr: (-x, sr),
     "0.3 s of digital silence before": _pad(0.3, 0.0),
