@@ -253,11 +253,11 @@ _NOTE_TAG = re.compile(r"^[A-G]#?-?\d+$")
 
 
 def _one_note(s: Slice) -> Slice:
-    """``s`` showing one note: the classifier's note-name tag (its own pitch estimate)
-    becomes the slice's ``note`` when the slice has one; when the slicer found no pitch (a
+    """``s`` showing one note. When the slice has a ``note``, it replaces the classifier's
+    note-name tag (the classifier's own pitch estimate). When the slicer found no pitch (a
     grain too short for :func:`drum_pitch`, a hit under the tonality bar) but the classifier
-    heard a clearly periodic sound, the slice takes that note (``midi_note`` and
-    ``pitch_hz`` of the equal-tempered note)."""
+    heard a clearly periodic sound, the slice takes the classifier's note (``midi_note`` and
+    ``pitch_hz`` of that equal-tempered note)."""
     named = [t for t in s.tags if _NOTE_TAG.match(t)]
     if not named:
         return s
