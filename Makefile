@@ -72,6 +72,7 @@ bench: deps
 	$(PY) bench/similarity.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/classify_files.py
+	$(PY) bench/ls_like.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
