@@ -385,7 +385,7 @@ def downmix(y: npt.ArrayLike) -> npt.NDArray[np.float64]:
     mono = to_mono(a)
     if a.ndim != 2 or min(a.shape) < 2 or mono.size == 0:
         return mono
-    chans = a.T if a.shape[0] > 16 and a.shape[1] <= 16 else a
+    chans = a if a.shape[1] == mono.size else a.T  # to_mono decided which axis is time
     chans = np.nan_to_num(chans, nan=0.0, posinf=1.0, neginf=-1.0)
     level = np.sqrt(np.mean(chans ** 2, axis=1))
     loud = int(np.argmax(level))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from stemcrate.commands import fail, print_json
+
+if TYPE_CHECKING:
+    from stemcrate.storage.catalogue import Catalogue
 
 VIEWS = ("tracks", "stems", "samples", "midi", "lyrics", "runs")
 LS_COLUMNS = {
@@ -61,7 +64,7 @@ def ls(
     if like is not None:
         vector, itself = like_vector(lib.catalogue, like)
         # cosine against every sample embedded by the same model (the same length)
-        select.append([float(v) for v in vector])
+        select.append(vector)
         where.append("embedding IS NOT NULL AND len(embedding) = ?")
         params.append(len(vector))
         if itself is not None:
@@ -117,7 +120,7 @@ def ls(
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
-def like_vector(catalogue: Any, like: str) -> tuple[list[float], str | None]:
+def like_vector(catalogue: Catalogue, like: str) -> tuple[list[float], str | None]:
     """The embedding to rank samples against, and the sample it belongs to (None for a
     file): an existing file is embedded as the pipeline embeds slices
     (:func:`stemcrate.audio.classify.embed`); anything else is a sample id or an
